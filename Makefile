@@ -1,0 +1,32 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test score baseline lint check
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## create .venv, install, serve on SQLite (http://127.0.0.1:8000)
+	$(BIN)/agribot serve
+
+test: $(STAMP)  ## the whole test suite (SQLite always, PostgreSQL where reachable)
+	$(BIN)/pytest
+
+score: $(STAMP)  ## Q&A figures on the development questions
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml
+
+baseline: $(STAMP)  ## the same figures for a naive rapidfuzz baseline
+	$(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml --cmd "$(BIN)/python bench/naive_baseline.py"
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot reporting tests bench
+	$(BIN)/mypy
+
+check: $(STAMP)
+	$(BIN)/agribot content check

@@ -1,0 +1,50 @@
+"""The FastAPI application of ``agribot serve``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot import __version__
+from bot.channels.web import Health, chat_router
+from bot.runtime import Runtime, create_runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; the runtime (database, content, router) is created here unless given."""
+    runtime = runtime or create_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
+        yield
+        runtime.close()
+
+    app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(chat_router())
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> JSONResponse:
+        db_ok = await run_in_threadpool(runtime.database_ok)
+        body = Health(
+            status="ok" if db_ok else "degraded",
+            database="ok" if db_ok else "down",
+            cards=len(runtime.services.library.cards),
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
+
+    return app

@@ -1,0 +1,1 @@
+"""Platform adapters: each turns platform updates into IncomingMessage and Replies into calls."""

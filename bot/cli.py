@@ -1,0 +1,204 @@
+"""The ``agribot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    if getattr(args, "content_dir", None):
+        overrides["content_dir"] = Path(args.content_dir)
+    return load_settings(**overrides)
+
+
+# -- ask ------------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.services import build_services
+
+    services = build_services(_settings(args))
+    if args.batch:
+        with open(args.batch, encoding="utf-8") as f:
+            lines = [line.rstrip("\r\n") for line in f]
+    elif args.question:
+        lines = [" ".join(args.question)]
+    else:
+        print("Cần một câu hỏi hoặc --batch FILE.", file=sys.stderr)
+        return 2
+    out = sys.stdout
+    for line in lines:
+        result = services.index.search(line)
+        if args.json:
+            out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+            continue
+        card = services.library.cards.get(result.answer) if result.answer else None
+        if card is None:
+            out.write(f"{line}\n  → chưa có câu trả lời (chuyển cán bộ khuyến nông)\n")
+        else:
+            out.write(f"{line}\n  → {card.id}: {card.title}\n    {card.summary}\n")
+        for c in result.candidates[:3]:
+            out.write(f"    {c.score:.3f}  {c.card_id}\n")
+    out.flush()
+    return 0
+
+
+# -- chat -----------------------------------------------------------------------------------
+def _print_replies(replies: Iterable[object], out: TextIO) -> list[str]:
+    """Print replies; return the button payloads in the numbers shown."""
+    payloads: list[str] = []
+    for reply in replies:
+        out.write(f"\nbot> {reply.text}\n")  # type: ignore[attr-defined]
+        for row in reply.buttons:  # type: ignore[attr-defined]
+            labels = []
+            for button in row:
+                payloads.append(button.data)
+                labels.append(f"[{len(payloads)}] {button.text}")
+            out.write("     " + "   ".join(labels) + "\n")
+        if getattr(reply, "image", None):
+            out.write(f"     (ảnh: {reply.image})\n")  # type: ignore[attr-defined]
+        if getattr(reply, "document", None):
+            out.write(f"     (tệp: {reply.document})\n")  # type: ignore[attr-defined]
+    out.flush()
+    return payloads
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.conversation.types import IncomingMessage
+    from bot.runtime import create_runtime
+
+    runtime = create_runtime(_settings(args))
+    interactive = sys.stdin.isatty()
+    out = sys.stdout
+    if interactive:
+        out.write("Gõ câu hỏi; gõ số để bấm nút; /thoat để thoát.\n")
+    payloads: list[str] = []
+    try:
+        while True:
+            if interactive:
+                out.write("\nbạn> ")
+                out.flush()
+            line = sys.stdin.readline()
+            if not line:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in {"/thoat", "/quit", "/exit"}:
+                break
+            if not interactive:
+                out.write(f"\nbạn> {line}\n")
+            if line.isdigit() and 1 <= int(line) <= len(payloads):
+                message = IncomingMessage(channel="console", user_id=args.user, button=payloads[int(line) - 1])
+            else:
+                message = IncomingMessage(channel="console", user_id=args.user, text=line)
+            payloads = _print_replies(runtime.handle(message), out)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+    return 0
+
+
+# -- content, db, serve -----------------------------------------------------------------------
+def cmd_content_check(args: argparse.Namespace) -> int:
+    from bot.knowledge.library import ContentError, load_library
+
+    settings = _settings(args)
+    try:
+        library = load_library(settings.content_dir)
+    except ContentError as exc:
+        for p in exc.problems:
+            print(p)
+        return 1
+    for p in library.problems:
+        print(p)
+    if library.problems:
+        print(f"{len(library.problems)} problem(s) in {settings.content_dir}")
+        return 1
+    print(
+        f"OK: {len(library.cards)} cards in {len(library.topics)} topics, "
+        f"{len(library.catalogue)} catalogue ids, {len(library.synonyms)} synonym groups"
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import make_engine
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    print(f"database at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agribot", description="Trợ lý nông nghiệp tuần hoàn")
+    parser.add_argument("--database-url", help="overrides AGRIBOT_DATABASE_URL")
+    parser.add_argument("--content-dir", help="overrides AGRIBOT_CONTENT_DIR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question (or a file of questions) from the cards")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--batch", help="file with one question per line")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--user", default="console-user")
+    chat.set_defaults(func=cmd_chat)
+
+    content = sub.add_parser("content", help="guidance content")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate every card and the catalogue")
+    check.set_defaults(func=cmd_content_check)
+
+    db = sub.add_parser("db", help="database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="create or upgrade the database")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    serve = sub.add_parser("serve", help="run the web app (chat API, webhooks, health)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""Feature handlers. They see only the conversation types, never a platform's."""
+
+from __future__ import annotations
+
+from bot.conversation.router import Router
+from bot.handlers import ask, browse, handover, start
+
+
+def register_all(router: Router) -> None:
+    start.register(router)
+    browse.register(router)
+    handover.register(router)
+    ask.register(router)

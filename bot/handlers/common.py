@@ -1,0 +1,75 @@
+"""Buttons and rendering shared by handlers. Callback data is ``prefix:argument``."""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation.router import Context
+from bot.conversation.types import Button, Reply
+from bot.knowledge.cards import Card
+
+MENU = "menu"
+TOPIC = "topic"
+CARD = "card"
+OFFICER = "officer"
+ASK = "ask"
+HELP = "help"
+
+MAX_RELATED = 3
+
+
+def menu_button(ctx: Context) -> Button:
+    return Button(ctx.t("btn_menu"), MENU)
+
+
+def officer_button(ctx: Context) -> Button:
+    return Button(ctx.t("btn_officer"), OFFICER)
+
+
+def topic_rows(ctx: Context) -> list[list[Button]]:
+    return [[Button(t.title, f"{TOPIC}:{t.id}")] for t in ctx.services.library.topics]
+
+
+def menu_reply(ctx: Context, text: str | None = None) -> Reply:
+    rows = topic_rows(ctx)
+    rows.append([Button(ctx.t("btn_ask"), ASK), Button(ctx.t("btn_help"), HELP)])
+    return Reply.with_rows(text or ctx.t("menu_prompt"), rows)
+
+
+def _plain(markdown: str) -> str:
+    """Card Markdown as chat text: headings stand out, bullets become •, no stray symbols."""
+    lines = []
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            heading = stripped.lstrip("#").strip()
+            icon = "⚠️ " if heading.lower().startswith("lưu ý an toàn") else "▶ "
+            lines.append(f"{icon}{heading.upper()}")
+            continue
+        stripped = re.sub(r"^[-*]\s+", "• ", stripped)
+        lines.append(re.sub(r"\*\*(.+?)\*\*", r"\1", stripped))
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def card_reply(ctx: Context, card: Card) -> Reply:
+    """Title, short answer, body, source line; buttons for related cards and an officer."""
+    library = ctx.services.library
+    text = "\n\n".join(
+        [
+            f"📗 {card.title.upper()}",
+            card.summary,
+            _plain(card.body),
+            ctx.t("card_source", sources=card.source_line(), reviewed=card.reviewed.strftime("%d/%m/%Y")),
+        ]
+    )
+    rows = [
+        [Button(f"➡️ {library.cards[r].title}", f"{CARD}:{r}")]
+        for r in card.related[:MAX_RELATED]
+        if r in library.cards
+    ]
+    topic = library.topic(card.topic)
+    back = Button(ctx.t("btn_back_topic", title=topic.title), f"{TOPIC}:{topic.id}") if topic else None
+    rows.append([officer_button(ctx)])
+    rows.append([b for b in (back, menu_button(ctx)) if b is not None])
+    return Reply.with_rows(text, rows)

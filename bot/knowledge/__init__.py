@@ -1,0 +1,1 @@
+"""Guidance content: loading, Vietnamese normalisation, search."""

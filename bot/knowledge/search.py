@@ -1,0 +1,197 @@
+"""Rank guidance cards for a farmer's question.
+
+Three signals, all over folded Vietnamese (no diacritics) after regional words are mapped to
+one canonical form:
+
+* BM25 over unigrams and word pairs of each card's fields (title, keywords and synonyms weigh
+  more than the body) — the ranking;
+* coverage: the IDF-weighted share of the question's informative words and word pairs that
+  the card contains (an unknown word counts against) — how much of the question the card
+  speaks to, comparable across questions;
+* rapidfuzz similarity of the whole question to the card's title, keywords and synonyms —
+  short questions that are a near-copy of a keyword, with typos.
+
+The calibrated score is a weighted sum in [0, 1]; below ``threshold`` the bot does not answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.cards import Card
+from bot.knowledge.normalize import fold
+
+W_COVERAGE = 0.6
+W_FUZZY = 0.25
+W_BM25 = 0.15
+BODY_CREDIT = 0.5  # a word found only in the body counts half
+MIN_EVIDENCE = 4.0  # questions with less informative weight than this get a lower score
+_NUMBER = re.compile(r"^\d+([.,]\d+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    card_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    question: str
+    candidates: list[Candidate]
+    answer: str | None  # the card to reply with, or None to fall back
+    ambiguous: bool  # the best two are too close: ask which one is meant
+
+    def to_json(self, limit: int = 5) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "ambiguous": self.ambiguous,
+            "candidates": [
+                {"id": c.card_id, "score": round(c.score, 4)} for c in self.candidates[:limit]
+            ],
+        }
+
+
+class Canonicaliser:
+    """Maps regional words and spellings to one form (heo → lợn, túi ủ → hầm) on folded text."""
+
+    def __init__(self, groups: Iterable[list[str]]) -> None:
+        mapping: dict[str, str] = {}
+        for group in groups:
+            canonical = fold(group[0])
+            for phrase in group[1:]:
+                folded = fold(phrase)
+                if folded and folded != canonical:
+                    mapping.setdefault(folded, canonical)
+        # longest phrases first so "tui u biogas" wins over "tui u"
+        self._phrases = sorted(mapping, key=lambda p: (-len(p.split()), -len(p)))
+        self._mapping = mapping
+        self._pattern = (
+            re.compile(r"\b(" + "|".join(re.escape(p) for p in self._phrases) + r")\b")
+            if self._phrases
+            else None
+        )
+
+    def __call__(self, folded: str) -> str:
+        if self._pattern is None:
+            return folded
+        return self._pattern.sub(lambda m: self._mapping[m.group(1)], folded)
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        cards: Iterable[Card],
+        *,
+        synonyms: Iterable[list[str]] = (),
+        stopwords: Iterable[str] = (),
+        threshold: float = 0.5,
+        margin: float = 0.04,
+    ) -> None:
+        self.cards = list(cards)
+        self.threshold = threshold
+        self.margin = margin
+        self.canon = Canonicaliser(synonyms)
+        self.stop = {fold(w) for w in stopwords}
+        self._strong: list[set[str]] = []
+        self._weak: list[set[str]] = []
+        self._phrases: list[str] = []
+        self._phrase_owner: list[int] = []
+        docs: list[list[str]] = []
+        for i, card in enumerate(self.cards):
+            strong_texts = [card.title, card.summary, *card.keywords, *card.synonyms]
+            strong = [t for text in strong_texts for t in self.terms(text)]
+            weak = self.terms(_plain(card.body))
+            docs.append(self.terms(card.title) * 2 + strong * 2 + weak)
+            self._strong.append(set(strong))
+            self._weak.append(set(weak))
+            for phrase in [card.title, *card.keywords, *card.synonyms]:
+                self._phrases.append(self.prepare(phrase))
+                self._phrase_owner.append(i)
+        df: Counter[str] = Counter()
+        for strong_set, weak_set in zip(self._strong, self._weak, strict=True):
+            df.update(strong_set | weak_set)
+        n = max(len(self.cards), 1)
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._vocab = sorted({w for t in df for w in t.split("_")})
+        self._vocab_set = set(self._vocab)
+        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if docs:
+            self._bm25.index(docs, show_progress=False)
+
+    # -- text processing -------------------------------------------------------------
+    def prepare(self, text: str) -> str:
+        """Folded, canonical form of ``text``."""
+        return self.canon(fold(text))
+
+    def _correct(self, word: str) -> str:
+        """Fix a typo in a word the cards do not use, when a close word exists."""
+        if word in self._vocab_set or len(word) < 4 or _NUMBER.match(word) or not self._vocab:
+            return word
+        cutoff = 80 if len(word) <= 5 else 75
+        best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return best[0] if best else word
+
+    def terms(self, text: str, *, correct: bool = False) -> list[str]:
+        """Informative words and word pairs ("dem_lot") of ``text``."""
+        words = self.prepare(text).split()
+        if correct:
+            words = self.canon(" ".join(self._correct(w) for w in words)).split()
+        out = [w for w in words if w not in self.stop and not _NUMBER.match(w)]
+        # neighbouring word pairs ("dem_lot", "xuong_ham") unless both are stopwords
+        for a, b in zip(words, words[1:], strict=False):
+            if (a not in self.stop or b not in self.stop) and not (_NUMBER.match(a) or _NUMBER.match(b)):
+                out.append(f"{a}_{b}")
+        return out
+
+    # -- ranking ---------------------------------------------------------------------
+    def search(self, question: str, limit: int = 5) -> SearchResult:
+        terms = self.terms(question, correct=True)
+        if not self.cards or not terms:
+            return SearchResult(question, [], None, False)
+        unique = list(dict.fromkeys(terms))
+        weights = np.array([self._idf.get(t, self._unknown_idf) for t in unique])
+        total = float(weights.sum()) or 1.0
+        coverage = np.zeros(len(self.cards))
+        for j, (strong, weak) in enumerate(zip(self._strong, self._weak, strict=True)):
+            got = sum(
+                w * (1.0 if t in strong else BODY_CREDIT if t in weak else 0.0)
+                for t, w in zip(unique, weights, strict=True)
+            )
+            coverage[j] = got / total
+        bm = np.asarray(self._bm25.get_scores(terms), dtype=float)
+        bm_rel = bm / bm.max() if bm.max() > 0 else bm
+        fuzzy = np.zeros(len(self.cards))
+        query = " ".join(w for w in self.prepare(question).split() if w not in self.stop)
+        if query:
+            sims = process.cdist([query], self._phrases, scorer=fuzz.token_sort_ratio)[0]
+            for owner, sim in zip(self._phrase_owner, sims, strict=True):
+                fuzzy[owner] = max(fuzzy[owner], sim / 100.0)
+        score = W_COVERAGE * coverage + W_FUZZY * fuzzy + W_BM25 * bm_rel
+        # one or two common words are weak evidence, however well they match
+        score *= min(1.0, 0.6 + 0.4 * total / MIN_EVIDENCE)
+        order = np.argsort(-score, kind="stable")[: max(limit, 3)]
+        candidates = [Candidate(self.cards[i].id, float(score[i])) for i in order]
+        best = candidates[0]
+        answer = best.card_id if best.score >= self.threshold else None
+        ambiguous = (
+            answer is not None
+            and len(candidates) > 1
+            and candidates[1].score >= self.threshold
+            and best.score - candidates[1].score < self.margin
+        )
+        return SearchResult(question, candidates, answer, ambiguous)
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"[#*_>`|-]+", " ", markdown)

@@ -1,0 +1,69 @@
+"""Settings read once from the environment (and ``.env``) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
+
+
+def _platform(name: str) -> AliasChoices:
+    """Platform settings keep the platform's own name (``TELEGRAM_BOT_TOKEN``) or the prefixed one."""
+    return AliasChoices(name, f"AGRIBOT_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AGRIBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./agribot.db"
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    admin_password: SecretStr | None = None
+
+    # Q&A: below this calibrated score the bot does not answer with a card.
+    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # When the best two cards are closer than this, the bot asks which one is meant.
+    ambiguity_margin: float = Field(default=0.04, ge=0.0, le=1.0)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_API_BASE_URL"))
+    telegram_webhook_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_SECRET")
+    )
+    zalo_app_id: str | None = Field(default=None, validation_alias=_platform("ZALO_APP_ID"))
+    zalo_oa_secret_key: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_OA_SECRET_KEY"))
+    zalo_access_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_ACCESS_TOKEN"))
+    zalo_refresh_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_REFRESH_TOKEN"))
+    zalo_app_secret: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_APP_SECRET"))
+    zalo_api_base_url: str | None = Field(default=None, validation_alias=_platform("ZALO_API_BASE_URL"))
+
+    @model_validator(mode="after")
+    def _refuse_weak_production(self) -> Settings:
+        if self.environment == "production":
+            problems = []
+            if self.database_url.startswith("sqlite"):
+                problems.append("AGRIBOT_DATABASE_URL must point at PostgreSQL in production")
+            password = self.admin_password.get_secret_value() if self.admin_password else ""
+            if len(password) < 12 or password in {"admin", "password", "changeme123"}:
+                problems.append("AGRIBOT_ADMIN_PASSWORD must be set to a strong value (12+ characters)")
+            if self.telegram_webhook_url and not self.telegram_webhook_secret:
+                problems.append("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once (environment, ``.env``, then explicit overrides)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Reporting domain: org units, plans, forms, reports, indicators (never imports ``bot``)."""

@@ -1,0 +1,102 @@
+"""The command line as users and the scorer call it (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+AGRIBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None, env_db: str | None = None):
+    import os
+
+    env = dict(os.environ)
+    if env_db:
+        env["AGRIBOT_DATABASE_URL"] = env_db
+    return subprocess.run(
+        [*AGRIBOT, *args], input=stdin, capture_output=True, text=True, encoding="utf-8",
+        cwd=cwd or ROOT, env=env, timeout=120,
+    )
+
+
+def test_ask_json_contract() -> None:
+    out = run("ask", "hầm biogas ít khí", "--json")
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout)
+    assert row["question"] == "hầm biogas ít khí"
+    assert row["answer"] == "biogas/it-khi"
+    assert len(row["candidates"]) >= 3 and {"id", "score"} <= set(row["candidates"][0])
+
+
+def test_ask_batch_gives_one_line_per_question_in_order(tmp_path: Path) -> None:
+    questions = ["lam dem lot cho heo", "", "xem bói tuổi tý", "cá nổi đầu lúc sáng"]
+    batch = tmp_path / "q.txt"
+    batch.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    out = run("ask", "--batch", str(batch), "--json")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["question"] for r in rows] == questions
+    assert rows[0]["answer"] == "dem-lot/lam-dem-lon"
+    assert rows[1]["answer"] is None and rows[2]["answer"] is None
+    assert rows[3]["answer"] == "thuy-san/ca-noi-dau"
+
+
+def test_content_check_passes_on_the_shipped_content() -> None:
+    out = run("content", "check")
+    assert out.returncode == 0, out.stdout
+    assert "51 cards" in out.stdout
+
+
+def _broken_copy(tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    return content
+
+
+def test_content_check_reports_each_problem_with_file_and_field(tmp_path: Path) -> None:
+    content = _broken_copy(tmp_path)
+    card = content / "cards/biogas/it-khi.md"
+    card.write_text(card.read_text(encoding="utf-8").replace("related: [biogas/vang-tac-ong", "related: [biogas/khong-co"), encoding="utf-8")
+    (content / "cards/biogas/mua-dong.md").write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
+    nosrc = content / "cards/rom-ra/trong-nam-rom.md"
+    text = nosrc.read_text(encoding="utf-8")
+    nosrc.write_text(text.replace("sources:\n  - {name: \"Thúc", "sourcez:\n  - {name: \"Thúc"), encoding="utf-8")
+    dup = content / "cards/chung/ban-sao.md"
+    dup.write_text((content / "cards/chung/mo-hinh-vac.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (content / "cards/thuy-san/bun-day-ao.md").unlink()
+    safety = content / "cards/biogas/ro-ri-chay-no.md"
+    safety.write_text(safety.read_text(encoding="utf-8").replace("## Lưu ý an toàn", "## Chú ý"), encoding="utf-8")
+
+    out = run("--content-dir", str(content), "content", "check")
+    assert out.returncode == 1
+    report = out.stdout
+    assert "cards/biogas/it-khi.md: related: 'biogas/khong-co' does not resolve" in report
+    assert "cards/biogas/mua-dong.md: front matter: bad YAML" in report
+    assert "cards/rom-ra/trong-nam-rom.md: sources:" in report
+    assert "cards/chung/ban-sao.md: id:" in report
+    assert "catalogue id 'thuy-san/bun-day-ao' has no card" in report
+    assert "cards/biogas/ro-ri-chay-no.md: body: missing section '## Lưu ý an toàn'" in report
+
+
+def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    out = run("db", "upgrade", env_db=f"sqlite:///{db}")
+    assert out.returncode == 0, out.stderr
+    assert "revision 0001" in out.stdout
+    assert db.exists()
+
+
+def test_chat_reads_scripted_lines_and_buttons_by_number(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'chat.db'}"
+    out = run("chat", "--user", "ba-nam", stdin="/start\n1\nlàm đệm lót cho heo\n", env_db=db)
+    assert out.returncode == 0, out.stderr
+    assert "Xin chào" in out.stdout
+    assert "Khí sinh học (biogas)" in out.stdout  # button [1] opened the biogas topic
+    assert "Bác chọn nội dung muốn xem" in out.stdout
+    assert "LÀM ĐỆM CHO LỢN" in out.stdout
