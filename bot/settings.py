@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
 
     # Q&A: below this calibrated score the bot does not answer with a card.
-    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    answer_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     # When the best two cards are closer than this, the bot asks which one is meant.
     ambiguity_margin: float = Field(default=0.04, ge=0.0, le=1.0)
 

@@ -16,6 +16,7 @@ The calibrated score is a weighted sum in [0, 1]; below ``threshold`` the bot do
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -27,12 +28,15 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.cards import Card
-from bot.knowledge.normalize import fold
+from bot.knowledge.normalize import fold_word, normalize
 
 W_COVERAGE = 0.6
 W_FUZZY = 0.25
 W_BM25 = 0.15
-BODY_CREDIT = 0.5  # a word found only in the body counts half
+# how much a question word counts when a card has it only in this field
+CREDIT_NAMES = 1.0  # title, keywords, synonyms
+CREDIT_SUMMARY = 0.8
+CREDIT_BODY = 0.5
 MIN_EVIDENCE = 4.0  # questions with less informative weight than this get a lower score
 _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
 
@@ -61,15 +65,47 @@ class SearchResult:
         }
 
 
+STOP = "µ"  # suffix marking a stopword token ("chou"), kept so phrases still match
+COLLIDE = "ª"  # suffix for a word that only folds like a stopword: đá ≠ đã, vôi ≠ với
+
+
+class WordFolder:
+    """Folds text to matching tokens, telling stopwords apart by their diacritics when typed.
+
+    ``đã`` is a stopword but ``đá`` is not, though both fold to ``da``: a word typed with
+    diacritics is judged by its accented form, a word typed without by its plain form.
+    """
+
+    def __init__(self, stopwords: Iterable[str]) -> None:
+        words = {normalize(w) for w in stopwords if w.strip()}
+        self.stop_plain = {w for w in words if w == fold_word(w)}
+        self.stop_accented = {w for w in words if w != fold_word(w)}
+
+    def word(self, word: str) -> str:
+        folded = fold_word(word)
+        if folded == word:  # typed without diacritics
+            return folded + STOP if folded in self.stop_plain else folded
+        if word in self.stop_accented:
+            return folded + STOP
+        return folded + COLLIDE if folded in self.stop_plain else folded
+
+    def __call__(self, text: str) -> str:
+        return " ".join(self.word(w) for w in normalize(text).split())
+
+
+def is_stop(token: str) -> bool:
+    return token.endswith(STOP)
+
+
 class Canonicaliser:
     """Maps regional words and spellings to one form (heo → lợn, túi ủ → hầm) on folded text."""
 
-    def __init__(self, groups: Iterable[list[str]]) -> None:
+    def __init__(self, groups: Iterable[list[str]], folder: WordFolder) -> None:
         mapping: dict[str, str] = {}
         for group in groups:
-            canonical = fold(group[0])
+            canonical = folder(group[0])
             for phrase in group[1:]:
-                folded = fold(phrase)
+                folded = folder(phrase)
                 if folded and folded != canonical:
                     mapping.setdefault(folded, canonical)
         # longest phrases first so "tui u biogas" wins over "tui u"
@@ -94,36 +130,37 @@ class SearchIndex:
         *,
         synonyms: Iterable[list[str]] = (),
         stopwords: Iterable[str] = (),
-        threshold: float = 0.5,
+        threshold: float = 0.55,
         margin: float = 0.04,
     ) -> None:
         self.cards = list(cards)
         self.threshold = threshold
         self.margin = margin
-        self.canon = Canonicaliser(synonyms)
-        self.stop = {fold(w) for w in stopwords}
-        self._strong: list[set[str]] = []
-        self._weak: list[set[str]] = []
+        self.folder = WordFolder(stopwords)
+        self.canon = Canonicaliser(synonyms, self.folder)
+        self._credit: list[dict[str, float]] = []
         self._phrases: list[str] = []
         self._phrase_owner: list[int] = []
         docs: list[list[str]] = []
         for i, card in enumerate(self.cards):
-            strong_texts = [card.title, card.summary, *card.keywords, *card.synonyms]
-            strong = [t for text in strong_texts for t in self.terms(text)]
-            weak = self.terms(_plain(card.body))
-            docs.append(self.terms(card.title) * 2 + strong * 2 + weak)
-            self._strong.append(set(strong))
-            self._weak.append(set(weak))
+            names = [t for text in [card.title, *card.keywords, *card.synonyms] for t in self.terms(text)]
+            summary = self.terms(card.summary)
+            body = self.terms(_plain(card.body))
+            docs.append(self.terms(card.title) * 2 + (names + summary) * 2 + body)
+            credit = dict.fromkeys(body, CREDIT_BODY)
+            credit.update(dict.fromkeys(summary, CREDIT_SUMMARY))
+            credit.update(dict.fromkeys(names, CREDIT_NAMES))
+            self._credit.append(credit)
             for phrase in [card.title, *card.keywords, *card.synonyms]:
-                self._phrases.append(self.prepare(phrase))
+                self._phrases.append(self._content(phrase))
                 self._phrase_owner.append(i)
         df: Counter[str] = Counter()
-        for strong_set, weak_set in zip(self._strong, self._weak, strict=True):
-            df.update(strong_set | weak_set)
+        for credit in self._credit:
+            df.update(credit.keys())
         n = max(len(self.cards), 1)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._vocab = sorted({w for t in df for w in t.split("_")})
+        self._vocab = sorted({w for t in df for w in t.split("_") if not (is_stop(w) or w.endswith(COLLIDE))})
         self._vocab_set = set(self._vocab)
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if docs:
@@ -131,12 +168,18 @@ class SearchIndex:
 
     # -- text processing -------------------------------------------------------------
     def prepare(self, text: str) -> str:
-        """Folded, canonical form of ``text``."""
-        return self.canon(fold(text))
+        """Folded, canonical form of ``text`` (stopwords marked, not removed)."""
+        return self.canon(self.folder(text))
+
+    def _content(self, text: str) -> str:
+        return " ".join(w for w in self.prepare(text).split() if not is_stop(w))
 
     def _correct(self, word: str) -> str:
         """Fix a typo in a word the cards do not use, when a close word exists."""
-        if word in self._vocab_set or len(word) < 4 or _NUMBER.match(word) or not self._vocab:
+        if (
+            word in self._vocab_set or len(word) < 4 or _NUMBER.match(word) or not self._vocab
+            or is_stop(word) or word.endswith(COLLIDE)
+        ):
             return word
         cutoff = 80 if len(word) <= 5 else 75
         best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -147,10 +190,10 @@ class SearchIndex:
         words = self.prepare(text).split()
         if correct:
             words = self.canon(" ".join(self._correct(w) for w in words)).split()
-        out = [w for w in words if w not in self.stop and not _NUMBER.match(w)]
-        # neighbouring word pairs ("dem_lot", "xuong_ham") unless both are stopwords
-        for a, b in zip(words, words[1:], strict=False):
-            if (a not in self.stop or b not in self.stop) and not (_NUMBER.match(a) or _NUMBER.match(b)):
+        out = [w for w in words if not is_stop(w) and not _NUMBER.match(w)]
+        # neighbouring informative words as pairs ("dem_lot", "xuong_ham"); a stopword breaks a pair
+        for a, b in itertools.pairwise(words):
+            if not (is_stop(a) or is_stop(b) or _NUMBER.match(a) or _NUMBER.match(b)):
                 out.append(f"{a}_{b}")
         return out
 
@@ -163,16 +206,12 @@ class SearchIndex:
         weights = np.array([self._idf.get(t, self._unknown_idf) for t in unique])
         total = float(weights.sum()) or 1.0
         coverage = np.zeros(len(self.cards))
-        for j, (strong, weak) in enumerate(zip(self._strong, self._weak, strict=True)):
-            got = sum(
-                w * (1.0 if t in strong else BODY_CREDIT if t in weak else 0.0)
-                for t, w in zip(unique, weights, strict=True)
-            )
-            coverage[j] = got / total
+        for j, credit in enumerate(self._credit):
+            coverage[j] = sum(w * credit.get(t, 0.0) for t, w in zip(unique, weights, strict=True)) / total
         bm = np.asarray(self._bm25.get_scores(terms), dtype=float)
         bm_rel = bm / bm.max() if bm.max() > 0 else bm
         fuzzy = np.zeros(len(self.cards))
-        query = " ".join(w for w in self.prepare(question).split() if w not in self.stop)
+        query = self._content(question)
         if query:
             sims = process.cdist([query], self._phrases, scorer=fuzz.token_sort_ratio)[0]
             for owner, sim in zip(self._phrase_owner, sims, strict=True):
