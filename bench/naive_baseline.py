@@ -34,7 +34,8 @@ def main() -> int:
                 q, titles, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=CUTOFF
             )
             answer = top[2] if top else None
-            sys.stdout.write(json.dumps({"question": q, "answer": answer, "candidates": cands}, ensure_ascii=False) + "\n")
+            row = {"question": q, "answer": answer, "candidates": cands}
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 
 

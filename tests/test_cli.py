@@ -62,7 +62,8 @@ def _broken_copy(tmp_path: Path) -> Path:
 def test_content_check_reports_each_problem_with_file_and_field(tmp_path: Path) -> None:
     content = _broken_copy(tmp_path)
     card = content / "cards/biogas/it-khi.md"
-    card.write_text(card.read_text(encoding="utf-8").replace("related: [biogas/vang-tac-ong", "related: [biogas/khong-co"), encoding="utf-8")
+    broken = card.read_text(encoding="utf-8").replace("related: [biogas/vang-tac-ong", "related: [biogas/khong-co")
+    card.write_text(broken, encoding="utf-8")
     (content / "cards/biogas/mua-dong.md").write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
     nosrc = content / "cards/rom-ra/trong-nam-rom.md"
     text = nosrc.read_text(encoding="utf-8")
