@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
+from bot.channels.telegram import TelegramChannel, telegram_router
 from bot.channels.web import Health, chat_router
 from bot.runtime import Runtime, create_runtime
 from bot.settings import Settings
@@ -21,16 +22,25 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (database, content, router) is created here unless given."""
     runtime = runtime or create_runtime(settings)
+    telegram = TelegramChannel(runtime, settings) if settings.telegram_bot_token else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if telegram is not None:
+            await telegram.start()
         log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
-        yield
-        runtime.close()
+        try:
+            yield
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+            runtime.close()
 
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.telegram = telegram
     app.include_router(chat_router())
+    app.include_router(telegram_router())
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:

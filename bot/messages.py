@@ -38,6 +38,10 @@ REQUIRED: dict[str, set[str]] = {
     "btn_help": set(),
     "btn_back_topic": {"title"},
     "related_header": set(),
+    "cmd_start": set(),
+    "cmd_menu": set(),
+    "cmd_hoi": set(),
+    "cmd_help": set(),
 }
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_SECRET")
     )
+    # Telegram's limits on what a bot sends: about 30 messages/s overall, 1/s in one chat
+    telegram_rate_overall: float = Field(default=30.0, gt=0)
+    telegram_rate_per_chat: float = Field(default=1.0, gt=0)
     zalo_app_id: str | None = Field(default=None, validation_alias=_platform("ZALO_APP_ID"))
     zalo_oa_secret_key: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_OA_SECRET_KEY"))
     zalo_access_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_ACCESS_TOKEN"))

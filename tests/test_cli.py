@@ -89,7 +89,12 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     out = run("db", "upgrade", env_db=f"sqlite:///{db}")
     assert out.returncode == 0, out.stderr
-    assert "revision 0001" in out.stdout
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert f"revision {head}" in out.stdout
     assert db.exists()
 
 

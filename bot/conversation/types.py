@@ -32,6 +32,8 @@ class IncomingMessage:
     media: MediaKind | None = None
     message_id: str | None = None
     display_name: str | None = None
+    media_ref: str | None = None  # platform file id, or "lat,lon" for a location
+    caption: str | None = None
     at: datetime = field(default_factory=utcnow)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import media as media_service
 from bot import questions
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
@@ -66,6 +67,15 @@ def ask_command(ctx: Context) -> list[Reply]:
 
 def media(ctx: Context) -> list[Reply]:
     kind = ctx.message.media
+    if kind is not None:
+        media_service.create(
+            ctx.session,
+            channel=ctx.message.channel,
+            user_id=ctx.message.user_id,
+            kind=kind.value,
+            ref=ctx.message.media_ref,
+            caption=ctx.message.caption,
+        )
     label = ctx.t(f"media_{kind.value}") if kind else ctx.t("media_document")
     return [Reply.with_rows(ctx.t("media_received", kind=label), [[officer_button(ctx)], [menu_button(ctx)]])]
 

@@ -51,3 +51,28 @@ class UnansweredQuestion(Base):
     best_card: Mapped[str | None] = mapped_column(String(120))
     best_score: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedDelivery(Base):
+    """A platform delivery already handled (Telegram update_id, Zalo msg_id): never twice."""
+
+    __tablename__ = "processed_deliveries"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaMessage(Base):
+    """A photo, voice message, location… a user sent; kept for the extension officers."""
+
+    __tablename__ = "media_messages"
+    __table_args__ = (Index("ix_media_messages_user", "channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    caption: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,252 @@
+"""Telegram through python-telegram-bot: polling or webhook, one IncomingMessage per update.
+
+No Telegram type leaves this module: updates become ``IncomingMessage`` and ``Reply`` objects
+become Bot API calls. Every update is handled once (``Runtime.handle_once`` keyed by
+update_id), a user's updates one after another, different users concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import logging
+import re
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.telegram_limits import SendLimiter
+from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram/webhook"
+COMMANDS = ("start", "menu", "hoi", "help")
+_HEADING = re.compile(r"^(📗|▶|⚠️)")
+
+
+def api_base_url(configured: str | None) -> str:
+    """``TELEGRAM_API_BASE_URL`` may name the server (http://host:8081) or its /bot prefix."""
+    if not configured:
+        return "https://api.telegram.org/bot"
+    base = configured.rstrip("/")
+    return base if base.endswith("/bot") else f"{base}/bot"
+
+
+def to_html(text: str) -> str:
+    """Escape everything (user text included); headings of a card in bold."""
+    lines = []
+    for line in text.split("\n"):
+        escaped = html.escape(line, quote=False)
+        lines.append(f"<b>{escaped}</b>" if _HEADING.match(line) else escaped)
+    return "\n".join(lines)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def _media(message: Message) -> tuple[MediaKind, str | None] | None:
+    if message.photo:
+        return MediaKind.PHOTO, message.photo[-1].file_id
+    if message.voice:
+        return MediaKind.VOICE, message.voice.file_id
+    if message.audio:
+        return MediaKind.AUDIO, message.audio.file_id
+    if message.video or message.video_note:
+        item = message.video or message.video_note
+        return MediaKind.VIDEO, item.file_id if item else None
+    if message.sticker:
+        return MediaKind.STICKER, message.sticker.file_id
+    if message.location:
+        return MediaKind.LOCATION, f"{message.location.latitude},{message.location.longitude}"
+    if message.document:
+        return MediaKind.DOCUMENT, message.document.file_id
+    return None
+
+
+def to_incoming(update: Update) -> IncomingMessage | None:
+    """The internal message for an update, or None for what the bot ignores (edits, joins…)."""
+    user = update.effective_user
+    if update.callback_query is not None:
+        query = update.callback_query
+        if not query.data or query.message is None:
+            return None
+        return IncomingMessage(
+            channel=CHANNEL, user_id=str(query.message.chat.id), button=query.data,
+            message_id=str(update.update_id), display_name=user.first_name if user else None,
+        )
+    message = update.message  # edited_message, channel posts… are not conversation input
+    if message is None or message.chat.type != "private":
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL, "user_id": str(message.chat.id), "message_id": str(message.message_id),
+        "display_name": user.first_name if user else None,
+    }
+    if message.text:
+        return IncomingMessage(text=message.text, **common)
+    media = _media(message)
+    if media is not None:
+        return IncomingMessage(media=media[0], media_ref=media[1], caption=message.caption, **common)
+    return None
+
+
+class TelegramChannel:
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+        if settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.runtime = runtime
+        self.settings = settings
+        self.limiter = SendLimiter(
+            overall_per_second=settings.telegram_rate_overall,
+            per_chat_per_second=settings.telegram_rate_per_chat,
+        )
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(api_base_url(settings.telegram_api_base_url))
+            .base_file_url(api_base_url(settings.telegram_api_base_url).removesuffix("/bot") + "/file/bot")
+            .rate_limiter(self.limiter)
+            .concurrent_updates(True)
+        )
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        self.application: Application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._user_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        messages = self.runtime.services.messages
+        await app.bot.set_my_commands([BotCommand(c, messages(f"cmd_{c}")) for c in COMMANDS])
+        if self.webhook_mode:
+            secret = self.settings.telegram_webhook_secret
+            await app.bot.set_webhook(
+                url=str(self.settings.telegram_webhook_url),
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=["message", "callback_query", "edited_message"],
+            )
+        else:
+            await app.bot.delete_webhook()
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=["message", "callback_query", "edited_message"])
+        await app.start()
+        log.info("telegram started in %s mode", "webhook" if self.webhook_mode else "polling")
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Queue one webhook update for processing (returns at once)."""
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_queue.put(update)
+
+    # -- processing ----------------------------------------------------------------------
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()  # always, so the button stops spinning
+            except TelegramError as exc:
+                log.info("could not answer callback query: %s", exc)
+        message = to_incoming(update)
+        if message is None:
+            return
+        async with self._user_locks[message.user_id]:
+            chat_id = int(message.user_id)
+            try:
+                await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:
+                log.info("typing action failed: %s", exc)
+            replies = await asyncio.to_thread(
+                self.runtime.handle_once, message, f"update:{update.update_id}"
+            )
+            if replies is None:
+                log.info("update %s already handled", update.update_id)
+                return
+            await self.send(chat_id, replies)
+
+    async def send(self, chat_id: int, replies: list[Reply]) -> bool:
+        """Send replies in order; False (and the user marked inactive) if they blocked the bot."""
+        bot = self.application.bot
+        try:
+            for reply in replies:
+                markup = keyboard(reply)
+                if reply.image:
+                    await bot.send_photo(chat_id, reply.image, caption=to_html(reply.text)[:1024],
+                                         parse_mode=ParseMode.HTML, reply_markup=markup)
+                elif reply.document:
+                    await bot.send_document(chat_id, reply.document, caption=to_html(reply.text)[:1024],
+                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+                else:
+                    await bot.send_message(chat_id, to_html(reply.text), parse_mode=ParseMode.HTML,
+                                           reply_markup=markup, disable_web_page_preview=True)
+        except Forbidden:
+            log.info("chat %s blocked the bot; marking inactive", chat_id)
+            await asyncio.to_thread(self.runtime.set_user_active, CHANNEL, str(chat_id), False)
+            return False
+        return True
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed: %s", context.error, exc_info=context.error)
+
+
+def telegram_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post(WEBHOOK_PATH, include_in_schema=True)
+    async def webhook(request: Request) -> JSONResponse:
+        channel: TelegramChannel | None = getattr(request.app.state, "telegram", None)
+        if channel is None or not channel.webhook_mode:
+            return JSONResponse({"detail": "Telegram webhook is not enabled"}, status_code=404)
+        secret = channel.settings.telegram_webhook_secret
+        expected = secret.get_secret_value().encode() if secret else b""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not expected or not hmac.compare_digest(given, expected):
+            return JSONResponse({"detail": "bad secret token"}, status_code=401)
+        try:
+            data = await request.json()
+        except ValueError:
+            return JSONResponse({"detail": "body is not JSON"}, status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
+        try:
+            await channel.feed(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            log.info("malformed telegram update rejected: %s", exc)
+            return JSONResponse({"detail": "malformed update"}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    return router

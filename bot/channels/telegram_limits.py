@@ -1,0 +1,107 @@
+"""Sending within Telegram's limits: about 30 messages/s overall and 1/s in one chat.
+
+A python-telegram-bot ``BaseRateLimiter``: every Bot API call passes through it. On 429 it
+waits ``retry_after`` (holding back every other send meanwhile) and retries that call once;
+on a network error where nothing reached Telegram it retries with backoff. A timed-out call
+is not retried, because Telegram may already have delivered it (no duplicates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+JSON = bool | dict[str, Any] | list[dict[str, Any]]
+# Calls that put a message in a chat (and so count against the per-chat limit).
+CHAT_SENDS = ("send", "edit", "copy", "forward")
+UNLIMITED = {"getUpdates", "getMe", "answerCallbackQuery", "setWebhook", "deleteWebhook",
+             "setMyCommands", "getWebhookInfo", "sendChatAction", "close", "logOut"}
+MAX_CHATS = 10_000
+NETWORK_RETRIES = 3
+
+
+class SendLimiter(BaseRateLimiter[int]):
+    def __init__(self, *, overall_per_second: float = 30.0, per_chat_per_second: float = 1.0,
+                 backoff_seconds: float = 0.5) -> None:
+        self._overall = AsyncLimiter(overall_per_second, 1)
+        self._per_chat_rate = per_chat_per_second
+        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._open = asyncio.Event()
+        self._open.set()
+        self._backoff = backoff_seconds
+        self.retries_after_429 = 0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
+        key = str(chat_id)
+        limiter = self._chats.get(key)
+        if limiter is None:
+            # a capacity of one message: sends to a chat are spaced, never bursty
+            limiter = AsyncLimiter(1, 1 / self._per_chat_rate)
+            self._chats[key] = limiter
+            while len(self._chats) > MAX_CHATS:
+                self._chats.popitem(last=False)
+        else:
+            self._chats.move_to_end(key)
+        return limiter
+
+    async def _once(self, callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any,
+                    kwargs: dict[str, Any], endpoint: str, data: dict[str, Any]) -> JSON:
+        await self._open.wait()
+        if endpoint in UNLIMITED:
+            return await callback(*args, **kwargs)
+        chat_id = data.get("chat_id")
+        if chat_id is not None and endpoint.startswith(CHAT_SENDS):
+            async with self._chat_limiter(chat_id), self._overall:
+                return await callback(*args, **kwargs)
+        async with self._overall:
+            return await callback(*args, **kwargs)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSON:
+        network_tries = 0
+        retried_429 = False
+        while True:
+            try:
+                return await self._once(callback, args, kwargs, endpoint, data)
+            except RetryAfter as exc:
+                if retried_429:
+                    raise
+                retried_429 = True
+                self.retries_after_429 += 1
+                wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
+                    else float(exc.retry_after)
+                log.warning("telegram 429 on %s: waiting %.1f s, then one retry", endpoint, wait)
+                self._open.clear()
+                try:
+                    await asyncio.sleep(wait)
+                finally:
+                    self._open.set()
+            except TimedOut:
+                raise  # may have been delivered: never send it again
+            except NetworkError:
+                network_tries += 1
+                if network_tries > NETWORK_RETRIES or endpoint == "getUpdates":
+                    raise
+                await asyncio.sleep(self._backoff * 2 ** (network_tries - 1))
