@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime, create_runtime
 from bot.services import BotServices, build_services
 from bot.settings import Settings
+from bot.storage import migrate
+from bot.storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -67,6 +70,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Session]:
+    """A session on a migrated database, inside a transaction rolled back after the test."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+        engine.dispose()
 
 
 @pytest.fixture

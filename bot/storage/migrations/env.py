@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import bot.storage.models  # noqa: F401  (registers the tables)
+import reporting.models  # noqa: F401
 from bot.storage.db import Base
 
 config = context.config

@@ -1,0 +1,169 @@
+"""People and roles: invites that bind a chat identity to a role and a reporting unit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reporting import units
+from reporting.models import Invite, InviteFailure, Member, ReportingUnit
+
+EXTENSION_OFFICER = "extension_officer"
+COOPERATIVE = "cooperative"
+FARM = "farm"
+PROVINCIAL_OFFICIAL = "provincial_official"
+ADMIN = "admin"
+ROLES = (EXTENSION_OFFICER, COOPERATIVE, FARM, PROVINCIAL_OFFICIAL, ADMIN)
+UNIT_KIND = {EXTENSION_OFFICER: "commune", COOPERATIVE: "cooperative", FARM: "farm"}
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
+CODE_LENGTH = 8
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class InviteError(Exception):
+    """``reason``: wrong | used | expired | revoked | slow_down (with ``wait_minutes``)."""
+
+    def __init__(self, reason: str, wait_minutes: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait_minutes = wait_minutes
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    code: str
+    invite: Invite
+
+
+def normalise_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def looks_like_code(text: str) -> bool:
+    code = normalise_code(text)
+    return len(code) == CODE_LENGTH and all(ch in _ALPHABET for ch in code) and text.strip().count(" ") <= 1
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def create_invite(
+    session: Session, *, role: str, now: datetime, commune_code: int | None = None,
+    province_code: int | None = None, unit_name: str | None = None, created_by: str | None = None,
+    valid_days: int = 14,
+) -> NewInvite:
+    """A single-use code for ``role``; raises ValueError when the unit is not fully named."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    commune = units.commune(commune_code) if commune_code is not None else None
+    if commune_code is not None and commune is None:
+        raise ValueError(f"no commune with code {commune_code}")
+    if role in UNIT_KIND and commune is None:
+        raise ValueError(f"role {role} needs --commune")
+    if role in (COOPERATIVE, FARM) and not (unit_name and unit_name.strip()):
+        raise ValueError(f"role {role} needs --unit (the cooperative's or farm's name)")
+    province = commune.province_code if commune else province_code
+    if province is None or units.province(province) is None:
+        raise ValueError("give --commune, or --province for a provincial official or admin")
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    invite = Invite(
+        code_hash=_hash(code), role=role, province_code=province, commune_code=commune_code,
+        unit_name=unit_name.strip() if unit_name else None, created_by=created_by, created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+    )
+    session.add(invite)
+    session.flush()
+    return NewInvite(code=code, invite=invite)
+
+
+def _unit_for(session: Session, invite: Invite) -> ReportingUnit | None:
+    kind = UNIT_KIND.get(invite.role)
+    if kind is None or invite.commune_code is None:
+        return None
+    commune = units.commune(invite.commune_code)
+    assert commune is not None
+    name = commune.name if kind == "commune" else (invite.unit_name or "")
+    unit = session.scalar(select(ReportingUnit).where(
+        ReportingUnit.kind == kind, ReportingUnit.commune_code == commune.code, ReportingUnit.name == name))
+    if unit is None:
+        unit = ReportingUnit(kind=kind, name=name, commune_code=commune.code, province_code=commune.province_code)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def _note_failure(session: Session, channel: str, user_id: str, now: datetime) -> None:
+    row = session.get(InviteFailure, (channel, user_id))
+    if row is None:
+        session.add(InviteFailure(channel=channel, user_id=user_id, count=1, window_start=now))
+    elif now - row.window_start > FAILURE_WINDOW:
+        row.count, row.window_start = 1, now
+    else:
+        row.count += 1
+
+
+def redeem(session: Session, *, channel: str, user_id: str, code: str, now: datetime) -> Member:
+    """Bind (channel, user) to the invite's role and unit; the code can be used once."""
+    failures = session.get(InviteFailure, (channel, user_id))
+    if failures and failures.count >= MAX_FAILURES and now - failures.window_start <= FAILURE_WINDOW:
+        wait = failures.window_start + FAILURE_WINDOW - now
+        raise InviteError("slow_down", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+    invite = session.scalar(select(Invite).where(Invite.code_hash == _hash(code)).with_for_update())
+    reason = None
+    if invite is None:
+        reason = "wrong"
+    elif invite.revoked_at is not None:
+        reason = "revoked"
+    elif invite.used_at is not None:
+        reason = "used"
+    elif invite.expires_at < now:
+        reason = "expired"
+    if reason is not None:
+        _note_failure(session, channel, user_id, now)
+        raise InviteError(reason)
+    assert invite is not None
+    unit = _unit_for(session, invite)
+    member = session.scalar(select(Member).where(Member.channel == channel, Member.user_id == user_id))
+    if member is None:
+        member = Member(channel=channel, user_id=user_id, created_at=now, role=invite.role,
+                        province_code=invite.province_code)
+        session.add(member)
+    member.role = invite.role
+    member.province_code = invite.province_code
+    member.commune_code = invite.commune_code
+    member.unit_id = unit.id if unit else None
+    member.invite_id = invite.id
+    invite.used_at = now
+    invite.used_by = f"{channel}:{user_id}"
+    if failures:
+        failures.count = 0
+    session.flush()
+    return member
+
+
+def member(session: Session, *, channel: str, user_id: str) -> Member | None:
+    return session.scalar(select(Member).where(Member.channel == channel, Member.user_id == user_id))
+
+
+def list_invites(session: Session, *, limit: int = 200) -> list[Invite]:
+    return [*session.scalars(select(Invite).order_by(Invite.id.desc()).limit(limit))]
+
+
+def revoke(session: Session, *, invite_id: int, now: datetime) -> bool:
+    invite = session.get(Invite, invite_id)
+    if invite is None or invite.used_at is not None:
+        return False
+    invite.revoked_at = now
+    return True

@@ -1,0 +1,197 @@
+"""Reports: drafts that survive restarts, filing once, corrections with an audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reporting import units
+from reporting.clock import local_date
+from reporting.forms import FormDef, Problem, check_answers
+from reporting.models import Baseline, Report, ReportChange, ReportingUnit
+from reporting.periods import Period, containing, parse
+from reporting.plans import Plan, plans_for
+
+DRAFT, FILED, CANCELLED = "draft", "filed", "cancelled"
+BASELINE_FIELDS = ("livestock_households", "farms", "cooperatives", "extension_staff",
+                   "straw_generated_t", "byproducts_generated_t", "aquaculture_area_ha")
+
+
+def plans_for_unit(unit: ReportingUnit) -> list[Plan]:
+    commune = units.commune(unit.commune_code)
+    former = commune.former_province_codes if commune else ()
+    return plans_for(unit.province_code, former)
+
+
+def cutoff_day(unit: ReportingUnit) -> int:
+    days = {p.cutoff_day for p in plans_for_unit(unit)}
+    return min(days) if days else 14
+
+
+def period_choices(unit: ReportingUnit, form: FormDef, today: date) -> list[Period]:
+    """The current period under the plans' cut-off first, then the previous one."""
+    current = containing(today, form.period_kind if form.period_kind != "dated" else "Y", cutoff_day(unit))
+    return [current, current.previous()]
+
+
+def deadline(unit: ReportingUnit, form: FormDef, period: Period) -> date | None:
+    """The earliest deadline any plan of the unit's province sets for this form and period."""
+    days = [d for p in plans_for_unit(unit) if form.id in p.forms if (d := p.deadline_for(period))]
+    return min(days) if days else None
+
+
+def baseline(session: Session, *, commune_code: int, year: int) -> dict[str, float | None]:
+    """The commune's baseline for ``year``, or the latest earlier one; empty when none."""
+    row = session.scalar(
+        select(Baseline).where(Baseline.commune_code == commune_code, Baseline.year <= year)
+        .order_by(Baseline.year.desc()).limit(1))
+    return {f: getattr(row, f) for f in BASELINE_FIELDS} if row else {}
+
+
+def get(session: Session, *, report_id: int) -> Report | None:
+    return session.get(Report, report_id)
+
+
+def get_draft(session: Session, *, unit_id: int, form: str) -> Report | None:
+    return session.scalar(
+        select(Report).where(Report.unit_id == unit_id, Report.form == form, Report.status == DRAFT)
+        .order_by(Report.updated_at.desc()).limit(1))
+
+
+def get_filed(session: Session, *, unit_id: int, form: str, period: str) -> Report | None:
+    return session.scalar(select(Report).where(
+        Report.unit_id == unit_id, Report.form == form, Report.period == period, Report.status == FILED))
+
+
+def create_draft(
+    session: Session, *, unit: ReportingUnit, form: FormDef, by: str, now: datetime,
+    period: str | None = None, corrects: Report | None = None,
+) -> Report:
+    """A new draft; a correction starts from the filed report's values."""
+    for old in session.scalars(select(Report).where(
+            Report.unit_id == unit.id, Report.form == form.id, Report.status == DRAFT)):
+        old.status = CANCELLED  # one draft per unit and form
+    draft = Report(
+        form=form.id, unit_id=unit.id, period=corrects.period if corrects else period, status=DRAFT,
+        values=dict(corrects.values) if corrects else {}, created_by=by, created_at=now, updated_at=now,
+        corrects_id=corrects.id if corrects else None, event_date=corrects.event_date if corrects else None,
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def set_value(session: Session, *, draft: Report, key: str, value: Any, now: datetime) -> None:
+    values = dict(draft.values)
+    values[key] = value
+    draft.values = values  # a new dict, so the JSON column sees the change
+    draft.updated_at = now
+    session.flush()
+
+
+def unset_value(session: Session, *, draft: Report, key: str, now: datetime) -> None:
+    values = dict(draft.values)
+    values.pop(key, None)
+    draft.values = values
+    draft.updated_at = now
+    session.flush()
+
+
+def validate(session: Session, *, draft: Report, form: FormDef, just_answered: str | None = None) -> list[Problem]:
+    unit = session.get(ReportingUnit, draft.unit_id)
+    assert unit is not None
+    year = _year(draft, unit)
+    base = baseline(session, commune_code=unit.commune_code, year=year) if year else {}
+    return check_answers(form, draft.values, baseline=base, just_answered=just_answered)
+
+
+def _year(draft: Report, unit: ReportingUnit) -> int | None:
+    if draft.period:
+        return parse(draft.period).year
+    when = draft.values.get("training_date")
+    return containing(date.fromisoformat(when), "Y", cutoff_day(unit)).year if when else None
+
+
+def cancel(session: Session, *, draft: Report) -> None:
+    if draft.status == DRAFT:
+        draft.status = CANCELLED
+
+
+def file(session: Session, *, draft: Report, form: FormDef, by: str, now: datetime) -> Report:
+    """File a draft (or apply a correction). Filing the same thing twice files it once.
+
+    Raises Problem when a rule fails; nothing is written then.
+    """
+    if draft.status != DRAFT:  # an old "Gửi" button pressed again
+        target = session.get(Report, draft.corrects_id) if draft.corrects_id else draft
+        assert target is not None
+        return target
+    problems = validate(session, draft=draft, form=form)
+    if problems:
+        raise problems[0]
+    unit = session.get(ReportingUnit, draft.unit_id)
+    assert unit is not None
+    if draft.corrects_id is not None:
+        return _apply_correction(session, draft=draft, by=by, now=now)
+    if form.period_kind == "dated":
+        day = date.fromisoformat(draft.values["training_date"])
+        draft.event_date = day
+        draft.period = containing(day, "Y", cutoff_day(unit)).id
+        if draft.values.get("commune_code") is None:
+            draft.values = {**draft.values, "commune_code": unit.commune_code}
+    else:
+        assert draft.period is not None
+        existing = get_filed(session, unit_id=unit.id, form=form.id, period=draft.period)
+        if existing is not None:  # a second report for the same period becomes a correction
+            draft.corrects_id = existing.id
+            return _apply_correction(session, draft=draft, by=by, now=now)
+        due = deadline(unit, form, parse(draft.period))
+        draft.deadline = due
+        draft.late = due is not None and local_date(now) > due
+    draft.status = FILED
+    draft.version = 1
+    draft.filed_at = now
+    draft.filed_by = by
+    session.flush()
+    return draft
+
+
+def _apply_correction(session: Session, *, draft: Report, by: str, now: datetime) -> Report:
+    target = session.get(Report, draft.corrects_id)
+    assert target is not None and target.status == FILED
+    old, new = target.values, draft.values
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if changed:
+        target.version += 1
+        for key in changed:
+            session.add(ReportChange(
+                report_id=target.id, version=target.version, field=key, changed_by=by, changed_at=now,
+                old_value=None if old.get(key) is None else str(old.get(key)),
+                new_value=None if new.get(key) is None else str(new.get(key)),
+            ))
+        target.values = dict(new)
+        target.updated_at = now
+        if "training_date" in changed:
+            unit = session.get(ReportingUnit, target.unit_id)
+            assert unit is not None
+            day = date.fromisoformat(new["training_date"])
+            target.event_date = day
+            target.period = containing(day, "Y", cutoff_day(unit)).id
+    draft.status = CANCELLED
+    session.flush()
+    return target
+
+
+def history(session: Session, *, report_id: int) -> list[ReportChange]:
+    return [*session.scalars(select(ReportChange).where(ReportChange.report_id == report_id)
+                             .order_by(ReportChange.id))]
+
+
+def list_for_unit(session: Session, *, unit_id: int, form: str | None = None) -> list[Report]:
+    stmt = select(Report).where(Report.unit_id == unit_id, Report.status == FILED)
+    if form:
+        stmt = stmt.where(Report.form == form)
+    return [*session.scalars(stmt.order_by(Report.period, Report.id))]

@@ -1,0 +1,37 @@
+"""Builders for reporting tests: people with roles, baselines, filed reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from reporting import people, reports
+from reporting.forms import load_forms
+from reporting.models import Baseline, Member, Report, ReportingUnit
+
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+HUU_LUNG = 6385  # Xã Hữu Lũng, Lạng Sơn (20)
+
+
+def member(session: Session, role: str, *, channel: str = "web", user_id: str = "u", commune: int = HUU_LUNG,
+           unit: str | None = None, now: datetime = NOW) -> Member:
+    new = people.create_invite(session, role=role, commune_code=commune, unit_name=unit, now=now)
+    return people.redeem(session, channel=channel, user_id=user_id, code=new.code, now=now)
+
+
+def baseline(session: Session, commune: int = HUU_LUNG, year: int = 2026, **values: float) -> Baseline:
+    row = Baseline(commune_code=commune, province_code=20, year=year, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def filed(session: Session, unit: ReportingUnit, form: str, values: dict[str, Any], *, period: str | None = None,
+          by: str = "web:u", now: datetime = NOW) -> Report:
+    fdef = load_forms()[form]
+    draft = reports.create_draft(session, unit=unit, form=fdef, by=by, now=now, period=period)
+    for key, value in values.items():
+        reports.set_value(session, draft=draft, key=key, value=value, now=now)
+    return reports.file(session, draft=draft, form=fdef, by=by, now=now)
