@@ -52,11 +52,8 @@ def _to_decimal(raw: str) -> Decimal:
     raw = raw.strip(".,")
     if "." in raw and "," in raw:  # 1.200,5
         raw = raw.replace(".", "").replace(",", ".")
-    elif "," in raw:  # 1,5 (a comma is the decimal mark)
-        if raw.count(",") > 1:
-            raw = raw.replace(",", "")  # 1,200,000 typed English-style
-        else:
-            raw = raw.replace(",", ".")
+    elif "," in raw:  # 1,5: a comma is the decimal mark; 1,200,000 is English-style grouping
+        raw = raw.replace(",", "") if raw.count(",") > 1 else raw.replace(",", ".")
     elif "." in raw:
         groups = raw.split(".")
         if len(groups) > 2 or (len(groups[1]) == 3 and groups[0] != "0"):
