@@ -162,6 +162,62 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite_create(args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from reporting import people
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            new = people.create_invite(
+                session, role=args.role, commune_code=args.commune, province_code=args.province,
+                unit_name=args.unit, created_by="cli", now=utcnow(), valid_days=args.days,
+            )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    code = people.format_code(new.code)
+    print(f"code: {code}")
+    print(f"role: {new.invite.role}  expires: {new.invite.expires_at:%Y-%m-%d %H:%M} UTC")
+    username = settings.telegram_bot_username
+    if username:
+        print(f"telegram: https://t.me/{username.lstrip('@')}?start={new.code}")
+    else:
+        print(f"telegram: https://t.me/<bot username>?start={new.code}  (set AGRIBOT_TELEGRAM_BOT_USERNAME)")
+    print(f"or type the code {code} to the bot on any channel")
+    return 0
+
+
+def cmd_baseline_import(args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from reporting.baseline import BaselineError, import_file
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            result = import_file(session, Path(args.file), now=utcnow())
+    except BaselineError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(exc.errors)} lỗi; chưa ghi dòng nào.", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"không thấy tệp {args.file}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"đã nhập số liệu nền của {result.communes} xã/phường và {result.provinces} tỉnh")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agribot", description="Trợ lý nông nghiệp tuần hoàn")
     parser.add_argument("--database-url", help="overrides AGRIBOT_DATABASE_URL")
@@ -187,6 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="create or upgrade the database")
     up.set_defaults(func=cmd_db_upgrade)
+
+    invite = sub.add_parser("invite", help="invites that give a person a role")
+    invite_sub = invite.add_subparsers(dest="invite_command", required=True)
+    create = invite_sub.add_parser("create", help="print a single-use, expiring invite code")
+    create.add_argument("--role", required=True,
+                        choices=["extension_officer", "cooperative", "farm", "provincial_official", "admin"])
+    create.add_argument("--commune", type=int, help="commune code (vietnam-provinces)")
+    create.add_argument("--province", type=int, help="province code, for provincial officials and admins")
+    create.add_argument("--unit", help="the cooperative's or farm's name")
+    create.add_argument("--days", type=int, default=14, help="days until the code expires")
+    create.set_defaults(func=cmd_invite_create)
+
+    baseline = sub.add_parser("baseline", help="baseline figures per commune and year")
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
+    imp = baseline_sub.add_parser("import", help="import a CSV or XLSX file (all rows or none)")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_baseline_import)
 
     serve = sub.add_parser("serve", help="run the web app (chat API, webhooks, health)")
     serve.add_argument("--host")

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_BOT_TOKEN"))
     telegram_api_base_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_API_BASE_URL"))
+    telegram_bot_username: str | None = None  # for invite deep links t.me/<username>?start=CODE
     telegram_webhook_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_URL"))
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_SECRET")

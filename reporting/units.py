@@ -107,5 +107,9 @@ def find_communes(text: str, *, province_code: int | None = None, limit: int = 5
     exact = [c for n, c in zip(names, found, strict=True) if n == query]
     if exact:
         return exact[:limit]
-    matches = process.extract(query, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=80)
+    if len(query) >= 3:
+        starting = [c for n, c in zip(names, found, strict=True) if n.startswith(query)]
+        if starting:
+            return starting[:limit]
+    matches = process.extract(query, names, scorer=fuzz.ratio, limit=limit, score_cutoff=80)
     return [found[i] for _, _, i in matches]

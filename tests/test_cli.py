@@ -106,3 +106,34 @@ def test_chat_reads_scripted_lines_and_buttons_by_number(tmp_path: Path) -> None
     assert "Khí sinh học (biogas)" in out.stdout  # button [1] opened the biogas topic
     assert "Bác chọn nội dung muốn xem" in out.stdout
     assert "LÀM ĐỆM CHO LỢN" in out.stdout
+
+
+def test_invite_create_prints_a_code_and_the_deep_link(tmp_path: Path) -> None:
+    import os
+
+    db = f"sqlite:///{tmp_path / 'inv.db'}"
+    os.environ["AGRIBOT_TELEGRAM_BOT_USERNAME"] = "agribot_ls_bot"
+    try:
+        out = run("invite", "create", "--role", "cooperative", "--commune", "6385", "--unit", "HTX Xanh", env_db=db)
+    finally:
+        del os.environ["AGRIBOT_TELEGRAM_BOT_USERNAME"]
+    assert out.returncode == 0, out.stderr
+    code = next(line.split()[1] for line in out.stdout.splitlines() if line.startswith("code:"))
+    assert len(code) == 9 and code[4] == "-"
+    assert f"https://t.me/agribot_ls_bot?start={code.replace('-', '')}" in out.stdout
+    bad = run("invite", "create", "--role", "farm", "--commune", "6385", env_db=db)
+    assert bad.returncode == 2 and "needs --unit" in bad.stderr
+
+
+def test_baseline_import_reports_rows_and_writes_nothing_on_error(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'base.db'}"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("commune_code,year,livestock_households\n6385,2026,abc\n1,2026,5\n", encoding="utf-8")
+    out = run("baseline", "import", str(bad), env_db=db)
+    assert out.returncode == 1
+    assert "dòng 2, cột livestock_households: không phải là số «abc»" in out.stderr
+    assert "dòng 3, cột commune_code" in out.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("commune_code,year,livestock_households\n6385,2026,400\n", encoding="utf-8")
+    out = run("baseline", "import", str(good), env_db=db)
+    assert out.returncode == 0 and "1 xã/phường" in out.stdout

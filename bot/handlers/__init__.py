@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.conversation.router import Router
-from bot.handlers import ask, browse, handover, start
+from bot.handlers import ask, browse, handover, report, start
 
 
 def register_all(router: Router) -> None:
     start.register(router)
     browse.register(router)
     handover.register(router)
+    report.register(router)
     ask.register(router)

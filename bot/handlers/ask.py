@@ -7,6 +7,7 @@ from bot import questions
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import ASK, CARD, card_reply, menu_button, menu_reply, officer_button
+from bot.handlers.register import is_code_attempt, redeem
 from bot.knowledge.normalize import fold
 
 AWAITING_QUESTION = "ask.awaiting_question"
@@ -52,6 +53,8 @@ def text(ctx: Context) -> list[Reply]:
     if fold(question) in MENU_WORDS:
         ctx.state.reset()
         return [menu_reply(ctx)]
+    if is_code_attempt(question):
+        return redeem(ctx, question)
     intent = ctx.services.smalltalk.match(question)
     if intent is not None:
         return [menu_reply(ctx, intent.reply)]

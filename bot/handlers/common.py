@@ -7,6 +7,7 @@ import re
 from bot.conversation.router import Context
 from bot.conversation.types import Button, Reply
 from bot.knowledge.cards import Card
+from reporting import people
 
 MENU = "menu"
 TOPIC = "topic"
@@ -30,9 +31,16 @@ def topic_rows(ctx: Context) -> list[list[Button]]:
     return [[Button(t.title, f"{TOPIC}:{t.id}")] for t in ctx.services.library.topics]
 
 
+REPORT = "rpt"
+REPORTER_ROLES = ("extension_officer", "cooperative", "farm")
+
+
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:
     rows = topic_rows(ctx)
     rows.append([Button(ctx.t("btn_ask"), ASK), Button(ctx.t("btn_help"), HELP)])
+    member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
+    if member is not None and member.role in REPORTER_ROLES:
+        rows.append([Button(ctx.t("btn_report"), f"{REPORT}:start")])
     return Reply.with_rows(text or ctx.t("menu_prompt"), rows)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Reply
 from bot.handlers.common import HELP, MENU, menu_reply
+from bot.handlers.register import is_code_attempt, redeem
 
 
 def start(ctx: Context) -> list[Reply]:
+    if ctx.args and is_code_attempt(ctx.args):  # deep link t.me/<bot>?start=CODE
+        return redeem(ctx, ctx.args)
     ctx.state.reset()
     name = ctx.message.display_name or "bác"
     return [menu_reply(ctx, ctx.t("start_welcome", name=name))]
