@@ -9,6 +9,8 @@ from bot.knowledge.search import SearchIndex
 from bot.knowledge.smalltalk import SmallTalkMatcher
 from bot.messages import Messages
 from bot.settings import Settings
+from reporting.forms import load_forms
+from reporting.plans import load_plans
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ def build_index(library: Library, settings: Settings) -> SearchIndex:
 def build_services(settings: Settings) -> BotServices:
     """Load and validate the content (refusing bad content) and build the search index."""
     library = load_checked(settings.content_dir, allow_missing_catalogue=True)
+    load_plans()  # the plans and forms are data too: refuse to start with a broken file
+    load_forms()
     return BotServices(
         settings=settings,
         library=library,
