@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test score baseline lint check
+.PHONY: run test score baseline lint check bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,7 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## create .venv, install, serve on SQLite (http://127.0.0.1:8000)
+DEMO ?= 1
+
+run: $(STAMP)  ## create .venv, install, seed the demo province into an empty database, serve on SQLite
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/agribot demo seed --if-empty; fi
 	$(BIN)/agribot serve
 
 test: $(STAMP)  ## the whole test suite (SQLite always, PostgreSQL where reachable)

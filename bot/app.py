@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
+from bot.channels.indicators_api import indicators_router
 from bot.channels.telegram import TelegramChannel, telegram_router
 from bot.channels.web import Health, chat_router
 from bot.runtime import Runtime, create_runtime
@@ -41,6 +42,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.telegram = telegram
     app.include_router(chat_router())
     app.include_router(telegram_router())
+    app.include_router(indicators_router())
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:

@@ -53,6 +53,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 # -- chat -----------------------------------------------------------------------------------
+def _local(ref: str) -> str:
+    from bot import files
+
+    path = files.resolve(load_settings().files_dir, ref)
+    return str(path.resolve()) if path else ref
+
+
 def _print_replies(replies: Iterable[object], out: TextIO) -> list[str]:
     """Print replies; return the button payloads in the numbers shown."""
     payloads: list[str] = []
@@ -65,9 +72,9 @@ def _print_replies(replies: Iterable[object], out: TextIO) -> list[str]:
                 labels.append(f"[{len(payloads)}] {button.text}")
             out.write("     " + "   ".join(labels) + "\n")
         if getattr(reply, "image", None):
-            out.write(f"     (ảnh: {reply.image})\n")  # type: ignore[attr-defined]
+            out.write(f"     (ảnh: {_local(reply.image)})\n")  # type: ignore[attr-defined]
         if getattr(reply, "document", None):
-            out.write(f"     (tệp: {reply.document})\n")  # type: ignore[attr-defined]
+            out.write(f"     (tệp: {_local(reply.document)})\n")  # type: ignore[attr-defined]
     out.flush()
     return payloads
 
@@ -218,6 +225,75 @@ def cmd_baseline_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from reporting import demo
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            if not demo.is_empty(session):
+                print("database already has reporting data: demo not seeded")
+                return 0 if args.if_empty else 1
+            counts = demo.seed(session, now=utcnow())
+    finally:
+        engine.dispose()
+    print(f"demo province Lạng Sơn: {counts['communes']} communes, {counts['baselines']} baselines, "
+          f"{counts['reports']} reports, {counts['trainings']} trainings")
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from bot.storage.db import make_engine, make_session_factory
+    from reporting.completeness import completeness
+    from reporting.exports import to_csv, to_json, to_table, to_xlsx
+    from reporting.indicators import area_communes, compute
+    from reporting.periods import parse
+    from reporting.plans import load_plans
+
+    settings = _settings(args)
+    plan = load_plans().get(args.plan)
+    if plan is None:
+        print(f"error: no plan {args.plan!r}; plans: {', '.join(sorted(load_plans()))}", file=sys.stderr)
+        return 2
+    try:
+        period = parse(args.period)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.commune is not None and not area_communes(plan, args.commune):
+        print(f"error: commune {args.commune} is not in the area of {plan.id}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = compute(session, plan=plan, period=period, commune_code=args.commune)
+            rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
+    finally:
+        engine.dispose()
+    data: bytes
+    if args.format == "json":
+        data = (json.dumps(to_json(report, rates), ensure_ascii=False, indent=2) + "\n").encode()
+    elif args.format == "csv":
+        data = to_csv(report).encode("utf-8-sig" if args.output else "utf-8")
+    elif args.format == "xlsx":
+        if not args.output:
+            print("error: --format xlsx needs -o FILE.xlsx", file=sys.stderr)
+            return 2
+        data = to_xlsx(report, rates)
+    else:
+        data = to_table(report, rates).encode()
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(data.decode())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agribot", description="Trợ lý nông nghiệp tuần hoàn")
     parser.add_argument("--database-url", help="overrides AGRIBOT_DATABASE_URL")
@@ -260,6 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp = baseline_sub.add_parser("import", help="import a CSV or XLSX file (all rows or none)")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_baseline_import)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    seed = demo_sub.add_parser("seed", help="fill the database with the demo province (Lạng Sơn)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing (exit 0) when data already exists")
+    seed.set_defaults(func=cmd_demo_seed)
+
+    ind = sub.add_parser("indicators", help="a plan's indicators for a period")
+    ind.add_argument("--plan", required=True)
+    ind.add_argument("--period", required=True, help="2026, 2026S1, 2026Q3 or 202611")
+    ind.add_argument("--commune", type=int)
+    ind.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
+    ind.add_argument("-o", "--output")
+    ind.set_defaults(func=cmd_indicators)
 
     serve = sub.add_parser("serve", help="run the web app (chat API, webhooks, health)")
     serve.add_argument("--host")

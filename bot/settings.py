@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./agribot.db"
     content_dir: Path = DEFAULT_CONTENT_DIR
+    files_dir: Path = Path("./agribot-files")  # generated charts and workbooks
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -120,6 +120,16 @@ def cancel(session: Session, *, draft: Report) -> None:
         draft.status = CANCELLED
 
 
+def derived(form_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Values computed from the answers, kept with them so SQL can aggregate plain numbers."""
+    if form_id == "farm":
+        techs = values.get("technologies") or []
+        return {**values, "applies_treatment": int(bool(techs) and techs != ["none"])}
+    if form_id == "cooperative":
+        return {**values, "applies_treatment": int(bool(values.get("applies_process")))}
+    return values
+
+
 def file(session: Session, *, draft: Report, form: FormDef, by: str, now: datetime) -> Report:
     """File a draft (or apply a correction). Filing the same thing twice files it once.
 
@@ -134,6 +144,7 @@ def file(session: Session, *, draft: Report, form: FormDef, by: str, now: dateti
         raise problems[0]
     unit = session.get(ReportingUnit, draft.unit_id)
     assert unit is not None
+    draft.values = derived(form.id, draft.values)
     if draft.corrects_id is not None:
         return _apply_correction(session, draft=draft, by=by, now=now)
     if form.period_kind == "dated":

@@ -250,3 +250,30 @@ def test_an_update_delivered_again_after_a_restart_is_not_answered_twice(setting
         wait_for(lambda: len(tg.sent(CHAT)) == 2)
     assert "NUÔI TRÙN QUẾ" in texts(tg)[0]
     assert "Cách dùng" in texts(tg)[1]
+
+
+def test_an_official_gets_the_chart_and_workbook_as_files(settings, fake, tmp_path) -> None:
+    from bot.runtime import create_runtime
+    from bot.storage.db import unit_of_work
+    from reporting import demo, people
+    from tests.test_indicator_outputs import NOW
+
+    tg, api = fake
+    cfg = tg_settings(settings, api, files_dir=tmp_path / "files")
+    rt = create_runtime(cfg)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            demo.seed(session, now=NOW)
+            code = people.create_invite(session, role=people.PROVINCIAL_OFFICIAL, province_code=20, now=NOW).code
+    finally:
+        rt.close()
+    with agribot(cfg):
+        tg.queue(tg.text_update(CHAT, f"/start {code}"))
+        wait_for(lambda: len(tg.sent(CHAT)) == 1)
+        tg.queue(tg.callback_update(CHAT, "ind:show:ls-ktth-nn-2030:2025"))
+        wait_for(lambda: tg.sent(CHAT, "sendDocument"))
+    assert "Đăng ký thành công" in texts(tg)[0]
+    assert "📊" in texts(tg)[1]
+    photo = tg.sent(CHAT, "sendPhoto")[0].params
+    document = tg.sent(CHAT, "sendDocument")[0].params
+    assert photo["photo"].endswith(".png") and document["document"].endswith(".xlsx")

@@ -21,6 +21,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -28,6 +29,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import files
 from bot.channels.telegram_limits import SendLimiter
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
 from bot.runtime import Runtime
@@ -205,10 +207,10 @@ class TelegramChannel:
             for reply in replies:
                 markup = keyboard(reply)
                 if reply.image:
-                    await bot.send_photo(chat_id, reply.image, caption=to_html(reply.text)[:1024],
+                    await bot.send_photo(chat_id, self._media(reply.image), caption=to_html(reply.text)[:1024],
                                          parse_mode=ParseMode.HTML, reply_markup=markup)
                 elif reply.document:
-                    await bot.send_document(chat_id, reply.document, caption=to_html(reply.text)[:1024],
+                    await bot.send_document(chat_id, self._media(reply.document), caption=to_html(reply.text)[:1024],
                                             parse_mode=ParseMode.HTML, reply_markup=markup)
                 else:
                     await bot.send_message(chat_id, to_html(reply.text), parse_mode=ParseMode.HTML,
@@ -218,6 +220,11 @@ class TelegramChannel:
             await asyncio.to_thread(self.runtime.set_user_active, CHANNEL, str(chat_id), False)
             return False
         return True
+
+    def _media(self, ref: str) -> Any:
+        """A generated file (``/files/<name>``) as an upload; anything else (URL, file id) as is."""
+        path = files.resolve(self.settings.files_dir, ref)
+        return InputFile(path.read_bytes(), filename=path.name) if path else ref
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", context.error, exc_info=context.error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation.router import Router
-from bot.handlers import ask, browse, handover, report, start
+from bot.handlers import ask, browse, handover, officials, report, start
 
 
 def register_all(router: Router) -> None:
@@ -11,4 +11,5 @@ def register_all(router: Router) -> None:
     browse.register(router)
     handover.register(router)
     report.register(router)
+    officials.register(router)
     ask.register(router)

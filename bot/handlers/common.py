@@ -41,6 +41,8 @@ def menu_reply(ctx: Context, text: str | None = None) -> Reply:
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
     if member is not None and member.role in REPORTER_ROLES:
         rows.append([Button(ctx.t("btn_report"), f"{REPORT}:start")])
+    if member is not None and member.role in ("provincial_official", "admin"):
+        rows.append([Button(ctx.t("btn_indicators"), "ind:start")])
     return Reply.with_rows(text or ctx.t("menu_prompt"), rows)
 
 
