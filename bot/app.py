@@ -14,6 +14,7 @@ from bot import __version__
 from bot.channels.indicators_api import indicators_router
 from bot.channels.telegram import TelegramChannel, telegram_router
 from bot.channels.web import Health, chat_router
+from bot.channels.zalo import ZaloChannel, zalo_router
 from bot.runtime import Runtime, create_runtime
 from bot.settings import Settings
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (database, content, router) is created here unless given."""
     runtime = runtime or create_runtime(settings)
     telegram = TelegramChannel(runtime, settings) if settings.telegram_bot_token else None
+    zalo = ZaloChannel(runtime, settings) if settings.zalo_app_id and settings.zalo_oa_secret_key else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,13 +37,17 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         finally:
             if telegram is not None:
                 await telegram.stop()
+            if zalo is not None:
+                await zalo.stop()
             runtime.close()
 
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.telegram = telegram
+    app.state.zalo = zalo
     app.include_router(chat_router())
     app.include_router(telegram_router())
+    app.include_router(zalo_router())
     app.include_router(indicators_router())
 
     @app.get("/healthz", response_model=Health)

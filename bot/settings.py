@@ -51,7 +51,13 @@ class Settings(BaseSettings):
     zalo_access_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_ACCESS_TOKEN"))
     zalo_refresh_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_REFRESH_TOKEN"))
     zalo_app_secret: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_APP_SECRET"))
-    zalo_api_base_url: str | None = Field(default=None, validation_alias=_platform("ZALO_API_BASE_URL"))
+    zalo_api_base_url: str = Field(default="https://openapi.zalo.me", validation_alias=_platform("ZALO_API_BASE_URL"))
+    zalo_oauth_url: str = Field(default="https://oauth.zaloapp.com/v4/oa/access_token",
+                                validation_alias=_platform("ZALO_OAUTH_URL"))
+    # events whose timestamp is further than this from now are replays and ignored
+    zalo_replay_seconds: int = Field(default=300, gt=0)
+    # public address of this service (https://bot.example.vn), for links to charts and workbooks
+    public_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:

@@ -1,0 +1,308 @@
+"""Zalo Official Account: signed webhook in, customer-service messages out.
+
+No Zalo payload leaves this module: events become ``IncomingMessage`` and replies become calls
+to ``POST {base}/v3.0/oa/message/cs``. Facts in ../shared/design.md: the signature is
+``mac=`` + SHA-256 hex of app_id + raw body + timestamp + OA secret key; error -216 means the
+access token expired (refreshed once, by one refresher, the new pair stored atomically);
+free replies are 8 messages within 48 hours of the user's last message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot import files
+from bot.channels import reply_window
+from bot.conversation.split import split_text
+from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
+from bot.storage.models import OAuthToken, PendingChoices
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+BUTTON_MARK = "#b:"  # payload of an oa.query.hide button: the bot's own callback data
+MAX_TEMPLATE_BUTTONS = 5
+MAX_TITLE = 100
+MAX_TEXT = 2000
+TOKEN_EXPIRED = -216
+_MEDIA = {
+    "user_send_image": MediaKind.PHOTO, "user_send_gif": MediaKind.PHOTO, "user_send_audio": MediaKind.VOICE,
+    "user_send_video": MediaKind.VIDEO, "user_send_sticker": MediaKind.STICKER,
+    "user_send_location": MediaKind.LOCATION, "user_send_file": MediaKind.DOCUMENT,
+}
+
+
+def signature(app_id: str, raw_body: bytes, timestamp: str, secret: str) -> str:
+    digest = hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + secret.encode()).hexdigest()
+    return f"mac={digest}"
+
+
+def _attachment_ref(message: dict[str, Any]) -> str | None:
+    attachments = message.get("attachments") or []
+    if not attachments or not isinstance(attachments[0], dict):
+        return None
+    payload = attachments[0].get("payload") or {}
+    coordinates = payload.get("coordinates")
+    if isinstance(coordinates, dict):
+        return f"{coordinates.get('latitude')},{coordinates.get('longitude')}"
+    ref = payload.get("url") or payload.get("id")
+    return str(ref)[:255] if ref else None
+
+
+def to_incoming(event: dict[str, Any], choices: list[str] | None = None) -> IncomingMessage | None:
+    """The internal message for a Zalo event, or None for events that are not user input."""
+    name = event.get("event_name")
+    sender = (event.get("sender") or {}).get("id")
+    message = event.get("message") or {}
+    if not sender or not isinstance(message, dict):
+        return None
+    common: dict[str, Any] = {"channel": CHANNEL, "user_id": str(sender), "message_id": message.get("msg_id")}
+    if name == "user_send_text":
+        text = str(message.get("text") or "").strip()
+        if not text:
+            return None
+        if text.startswith(BUTTON_MARK):
+            return IncomingMessage(button=text[len(BUTTON_MARK):][:64], **common)
+        if choices and text.isdigit() and 1 <= int(text) <= len(choices):
+            return IncomingMessage(button=choices[int(text) - 1], **common)
+        return IncomingMessage(text=text, **common)
+    if name in _MEDIA:
+        return IncomingMessage(media=_MEDIA[name], media_ref=_attachment_ref(message),
+                               caption=message.get("text") or None, **common)
+    return None
+
+
+class ZaloChannel:
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+        if not (settings.zalo_app_id and settings.zalo_oa_secret_key):
+            raise ValueError("ZALO_APP_ID and ZALO_OA_SECRET_KEY are required for Zalo")
+        self.runtime = runtime
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=15)
+        self._refresh_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def stop(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.http.aclose()
+
+    # -- inbound ---------------------------------------------------------------------------
+    def verify(self, raw: bytes, header: str, timestamp: str) -> bool:
+        secret = self.settings.zalo_oa_secret_key
+        assert secret is not None and self.settings.zalo_app_id
+        expected = signature(self.settings.zalo_app_id, raw, timestamp, secret.get_secret_value())
+        return hmac.compare_digest(header.encode(), expected.encode())
+
+    def is_stale(self, timestamp: str) -> bool:
+        try:
+            sent = int(timestamp) / 1000
+        except ValueError:
+            return True
+        return abs(time.time() - sent) > self.settings.zalo_replay_seconds
+
+    def accept(self, event: dict[str, Any]) -> None:
+        """Process an event in the background (the webhook has answered already)."""
+        task = asyncio.create_task(self._process(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, event: dict[str, Any]) -> None:
+        try:
+            sender = str((event.get("sender") or {}).get("id") or "")
+            choices = await asyncio.to_thread(self._choices, sender) if sender else None
+            message = to_incoming(event, choices)
+            if message is None:
+                return
+            delivery = f"msg:{message.message_id}" if message.message_id else f"ts:{event.get('timestamp')}:{sender}"
+            replies = await asyncio.to_thread(self._handle, message, delivery)
+            if replies:
+                await self.send(message.user_id, replies)
+        except Exception:
+            log.exception("zalo event failed")
+
+    def _choices(self, user_id: str) -> list[str] | None:
+        with self.runtime.sessions() as session:
+            row = session.get(PendingChoices, (CHANNEL, user_id))
+            return list(row.payloads.get("buttons", [])) if row else None
+
+    def _handle(self, message: IncomingMessage, delivery: str) -> list[Reply] | None:
+        replies = self.runtime.handle_once(message, delivery)
+        if replies is not None:
+            with unit_of_work(self.runtime.sessions) as session:
+                reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
+        return replies
+
+    # -- outbound --------------------------------------------------------------------------
+    def _bodies(self, user_id: str, reply: Reply) -> tuple[list[dict[str, Any]], list[str] | None]:
+        """Message bodies for one reply, and the payloads of a numbered list if one was used."""
+        text = reply.text
+        for ref, label in ((reply.image, "Ảnh"), (reply.document, "Tệp")):
+            if ref:
+                link = f"{self.settings.public_url.rstrip('/')}{ref}" if self.settings.public_url and \
+                    ref.startswith(files.URL_PREFIX) else ref
+                text = f"{text}\n{label}: {link}"
+        buttons = [b for row in reply.buttons for b in row]
+        numbered = None
+        template = None
+        if len(buttons) > MAX_TEMPLATE_BUTTONS:
+            text += "\n\nBác trả lời bằng số:\n" + "\n".join(f"{i}. {b.text}" for i, b in enumerate(buttons, start=1))
+            numbered = [b.data for b in buttons]
+        elif buttons:
+            template = {"type": "template", "payload": {"buttons": [
+                {"title": b.text[:MAX_TITLE], "type": "oa.query.hide", "payload": BUTTON_MARK + b.data}
+                for b in buttons]}}
+        parts = split_text(text, MAX_TEXT)
+        bodies: list[dict[str, Any]] = [
+            {"recipient": {"user_id": user_id}, "message": {"text": part}} for part in parts]
+        if template:
+            bodies[-1]["message"]["attachment"] = template
+        return bodies, numbered
+
+    async def send(self, user_id: str, replies: list[Reply], *, proactive: bool = False) -> int:
+        """Send within the free-reply window; returns how many messages went out."""
+        sent = 0
+        for reply in replies:
+            bodies, numbered = self._bodies(user_id, reply)
+            await asyncio.to_thread(self._remember_choices, user_id, numbered)
+            for body in bodies:
+                allowed = await asyncio.to_thread(self._take_window, user_id)
+                if not allowed:
+                    log.info("zalo: %s message to a user outside the 48 h / 8 message window skipped",
+                             "proactive" if proactive else "reply")
+                    return sent
+                if await self._post_message(body):
+                    sent += 1
+        return sent
+
+    def _take_window(self, user_id: str) -> bool:
+        with unit_of_work(self.runtime.sessions) as session:
+            return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())
+
+    def _remember_choices(self, user_id: str, payloads: list[str] | None) -> None:
+        with unit_of_work(self.runtime.sessions) as session:
+            row = session.get(PendingChoices, (CHANNEL, user_id))
+            if payloads is None:
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                session.add(PendingChoices(channel=CHANNEL, user_id=user_id, payloads={"buttons": payloads}))
+            else:
+                row.payloads, row.updated_at = {"buttons": payloads}, utcnow()
+
+    async def _post_message(self, body: dict[str, Any]) -> bool:
+        url = f"{self.settings.zalo_api_base_url.rstrip('/')}/v3.0/oa/message/cs"
+        for attempt in range(2):
+            token = await asyncio.to_thread(self._token)
+            try:
+                response = await self.http.post(url, headers={"access_token": token}, json=body)
+                data = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("zalo send failed: %s", exc)
+                return False
+            error = data.get("error") if isinstance(data, dict) else None
+            if error == 0:
+                return True
+            if error == TOKEN_EXPIRED and attempt == 0:
+                await self.refresh(token)
+                continue
+            log.warning("zalo send refused: error %s %s", error, data.get("message") if isinstance(data, dict) else "")
+            return False
+        return False
+
+    # -- tokens ----------------------------------------------------------------------------
+    def _token_row(self) -> tuple[str, str, int]:
+        """The stored pair; the first time, the pair from the settings (stored once, race-safe)."""
+        for _ in range(2):
+            try:
+                with unit_of_work(self.runtime.sessions) as session:
+                    row = session.get(OAuthToken, CHANNEL)
+                    if row is None:
+                        settings = self.settings
+                        access = settings.zalo_access_token.get_secret_value() if settings.zalo_access_token else ""
+                        refresh = settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token \
+                            else ""
+                        row = OAuthToken(provider=CHANNEL, access_token=access, refresh_token=refresh, version=1)
+                        session.add(row)
+                    return row.access_token, row.refresh_token, row.version
+            except IntegrityError:  # another sender stored the first pair at the same moment
+                continue
+        raise RuntimeError("could not read the Zalo token pair")
+
+    def _token(self) -> str:
+        return self._token_row()[0]
+
+    async def refresh(self, expired: str) -> None:
+        """Refresh once: other senders waiting on the lock reuse the new token."""
+        async with self._refresh_lock:
+            access, refresh_token, version = await asyncio.to_thread(self._token_row)
+            if access != expired:
+                return  # someone else refreshed meanwhile
+            secret = self.settings.zalo_app_secret.get_secret_value() if self.settings.zalo_app_secret else ""
+            try:
+                response = await self.http.post(
+                    self.settings.zalo_oauth_url, headers={"secret_key": secret},
+                    data={"refresh_token": refresh_token, "app_id": self.settings.zalo_app_id or "",
+                          "grant_type": "refresh_token"})
+                data = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                log.error("zalo token refresh failed: %s", exc)
+                return
+            if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
+                log.error("zalo token refresh refused: %s", data.get("error") if isinstance(data, dict) else data)
+                return
+            await asyncio.to_thread(self._store_tokens, version, data["access_token"], data["refresh_token"])
+            log.info("zalo access token refreshed")
+
+    def _store_tokens(self, version: int, access: str, refresh: str) -> None:
+        """Replace the pair only if nobody else did (compare-and-set on the version)."""
+        with unit_of_work(self.runtime.sessions) as session:
+            session.execute(update(OAuthToken).where(OAuthToken.provider == CHANNEL, OAuthToken.version == version)
+                            .values(access_token=access, refresh_token=refresh, version=version + 1,
+                                    updated_at=utcnow()))
+
+
+def zalo_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/zalo/webhook")
+    async def webhook(request: Request) -> JSONResponse:
+        channel: ZaloChannel | None = getattr(request.app.state, "zalo", None)
+        if channel is None:
+            return JSONResponse({"detail": "Zalo is not enabled"}, status_code=404)
+        raw = await request.body()
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return JSONResponse({"detail": "body is not JSON"}, status_code=400)
+        if not isinstance(event, dict):
+            return JSONResponse({"detail": "not a Zalo event"}, status_code=400)
+        timestamp = str(event.get("timestamp") or "")
+        if not channel.verify(raw, request.headers.get(SIGNATURE_HEADER, ""), timestamp):
+            return JSONResponse({"detail": "bad signature"}, status_code=401)
+        if event.get("app_id") not in (None, channel.settings.zalo_app_id):
+            return JSONResponse({"detail": "wrong app"}, status_code=401)
+        if channel.is_stale(timestamp):
+            log.info("zalo event with stale timestamp ignored (replay?)")
+            return JSONResponse({"ok": True, "ignored": "stale timestamp"})
+        channel.accept(event)
+        return JSONResponse({"ok": True})
+
+    return router

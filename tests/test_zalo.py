@@ -1,0 +1,153 @@
+"""Zalo OA: signed events in, customer-service messages out to a fake Zalo API on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from bot.app import create_app
+from bot.runtime import create_runtime
+from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
+from bot.storage.models import OAuthToken, ReplyWindow
+from tests.fakes.server import serve, wait_for
+from tests.fakes.zalo_api import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, post_event
+
+USER = "zalo-user-1"
+
+
+@pytest.fixture
+def zalo(settings: Settings) -> Iterator[tuple[FakeZalo, Settings]]:
+    fake = FakeZalo()
+    with serve(fake.app()) as api:
+        values = settings.model_dump()
+        values.update(zalo_app_id=APP_ID, zalo_oa_secret_key=OA_SECRET, zalo_app_secret=APP_SECRET,
+                      zalo_access_token="access-1", zalo_refresh_token="refresh-1", zalo_api_base_url=api,
+                      zalo_oauth_url=f"{api}/v4/oa/access_token", public_url="https://bot.example.vn")
+        yield fake, Settings(**values)
+
+
+def test_a_signed_question_is_answered_with_template_buttons(zalo) -> None:
+    fake, cfg = zalo
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        r = post_event(client, url, fake.event(USER, "lam dem lot cho heo"))
+        assert r.status_code == 200
+        wait_for(lambda: fake.to(USER))
+        post_event(client, url, fake.event(USER, "giá vàng hôm nay"))
+        wait_for(lambda: len(fake.to(USER)) >= 2)
+    card = "\n".join(m["text"] for m in fake.to(USER)[:-1])
+    assert "LÀM ĐỆM CHO LỢN" in card and "Bác trả lời bằng số:" in card  # 6 buttons: numbered
+    assert all(len(m["text"]) <= 2000 for m in fake.to(USER))
+    fallback = fake.to(USER)[-1]
+    buttons = fallback["attachment"]["payload"]["buttons"]
+    assert [b["payload"] for b in buttons] == ["#b:officer", "#b:menu"]
+    assert all(b["type"] == "oa.query.hide" for b in buttons)
+
+
+def test_button_payloads_and_numbered_choices_come_back_as_buttons(zalo) -> None:
+    fake, cfg = zalo
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        post_event(client, url, fake.event(USER, "/start"))
+        wait_for(lambda: fake.to(USER))
+        menu = fake.to(USER)[-1]
+        # the menu has more buttons than a template allows: a numbered list instead
+        assert "attachment" not in menu and "Bác trả lời bằng số:" in menu["text"]
+        assert "1. Khí sinh học (biogas)" in menu["text"]
+        post_event(client, url, fake.event(USER, "1"))
+        wait_for(lambda: len(fake.to(USER)) >= 2)
+        assert "Bác chọn nội dung muốn xem" in fake.to(USER)[-1]["text"]
+        post_event(client, url, fake.event(USER, "#b:card:biogas/it-khi"))
+        wait_for(lambda: any("HẦM ÍT KHÍ" in m["text"] for m in fake.to(USER)))
+
+
+def test_bad_signature_401_and_malformed_400(zalo) -> None:
+    fake, cfg = zalo
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        assert post_event(client, url, fake.event(USER, "chào"), good_signature=False).status_code == 401
+        r = client.post(f"{url}/zalo/webhook", content=b"not json", headers={"X-ZEvent-Signature": "mac=x"})
+        assert r.status_code == 400
+        r = client.post(f"{url}/zalo/webhook", json={"event_name": "user_send_text"})
+        assert r.status_code == 401
+        time.sleep(0.3)
+    assert fake.messages == []
+
+
+def test_replayed_and_duplicate_events_are_ignored(zalo) -> None:
+    fake, cfg = zalo
+    old = fake.event(USER, "cá nổi đầu", timestamp_ms=int((time.time() - 3600) * 1000))
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        r = post_event(client, url, old)
+        assert r.status_code == 200 and r.json()["ignored"] == "stale timestamp"
+        event = fake.event(USER, "cá nổi đầu lúc sáng", msg_id="dup-1")
+        post_event(client, url, event)
+        post_event(client, url, event)  # Zalo delivered it twice
+        wait_for(lambda: fake.to(USER))
+        post_event(client, url, fake.event(USER, "/help"))
+        wait_for(lambda: any("Cách dùng" in m["text"] for m in fake.to(USER)))
+    answers = [m for m in fake.to(USER) if "CÁ, TÔM NỔI ĐẦU" in m["text"]]
+    assert len(answers) == 1
+
+
+def test_expired_token_is_refreshed_once_and_the_pair_stored(zalo) -> None:
+    fake, cfg = zalo
+    fake.expire()  # Zalo now refuses access-1 with -216
+    fake.access_token = "access-1-expired"
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        for i in range(3):
+            post_event(client, url, fake.event(f"u{i}", "ủ rơm với urê"))
+        wait_for(lambda: all(fake.to(f"u{i}") for i in range(3)))
+    assert len(fake.refreshes) == 1  # one refresher for three senders
+    assert fake.refreshes[0]["refresh_token"] == "refresh-1" and fake.refreshes[0]["secret_key"] == APP_SECRET
+    rt = create_runtime(cfg)
+    try:
+        with rt.sessions() as s:
+            row = s.get(OAuthToken, "zalo")
+            assert (row.access_token, row.refresh_token) == (fake.access_token, fake.refresh_token)
+    finally:
+        rt.close()
+
+
+def test_media_events_get_a_polite_reply(zalo) -> None:
+    fake, cfg = zalo
+    attachments = [{"type": "image", "payload": {"url": "https://zalo.example/img.jpg", "thumbnail": "t"}}]
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        post_event(client, url, fake.event(USER, None, name="user_send_image", attachments=attachments))
+        wait_for(lambda: fake.to(USER))
+    assert "ảnh" in fake.to(USER)[0]["text"]
+
+
+def test_nothing_is_sent_past_the_free_reply_window(zalo) -> None:
+    from bot.channels.zalo import ZaloChannel
+    from bot.conversation.types import Reply
+
+    fake, cfg = zalo
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        post_event(client, url, fake.event(USER, "chào"))
+        wait_for(lambda: fake.to(USER))
+    rt = create_runtime(cfg)
+
+    async def reminders() -> tuple[int, int]:
+        channel = ZaloChannel(rt, cfg)
+        try:
+            with unit_of_work(rt.sessions) as s:  # 49 hours have passed since the user wrote
+                s.get(ReplyWindow, ("zalo", USER)).last_inbound_at = utcnow() - timedelta(hours=49)
+            outside = await channel.send(USER, [Reply("Nhắc hạn báo cáo")], proactive=True)
+            with unit_of_work(rt.sessions) as s:  # a fresh window with 7 of 8 free messages used
+                row = s.get(ReplyWindow, ("zalo", USER))
+                row.last_inbound_at, row.sent_since = utcnow(), 7
+            inside = await channel.send(USER, [Reply("một"), Reply("hai")], proactive=True)
+            return outside, inside
+        finally:
+            await channel.stop()
+
+    try:
+        assert asyncio.run(reminders()) == (0, 1)
+    finally:
+        rt.close()
+    texts = [m["text"] for m in fake.to(USER)]
+    assert texts[-1] == "một" and "hai" not in texts and "Nhắc hạn báo cáo" not in texts
