@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
 from bot.channels.indicators_api import indicators_router
 from bot.channels.telegram import TelegramChannel, telegram_router
-from bot.channels.web import Health, chat_router
+from bot.channels.web import STATIC, Health, chat_router
 from bot.channels.zalo import ZaloChannel, zalo_router
+from bot.dashboard import auth
+from bot.dashboard.routes import NotLoggedIn, dashboard_router
 from bot.runtime import Runtime, create_runtime
 from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        password = settings.admin_password.get_secret_value() if settings.admin_password else None
+        with unit_of_work(runtime.sessions) as session:
+            generated = auth.ensure_admin(session, password=password, now=utcnow())
+        if generated:
+            log.warning("dashboard /admin: user 'admin', password '%s' (generated; set AGRIBOT_ADMIN_PASSWORD)",
+                        generated)
         if telegram is not None:
             await telegram.start()
         log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
@@ -46,6 +57,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.telegram = telegram
     app.state.zalo = zalo
     app.include_router(chat_router())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(telegram_router())
     app.include_router(zalo_router())
     app.include_router(indicators_router())
@@ -59,6 +71,25 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             cards=len(runtime.services.library.cards),
         )
         return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+
+    app.include_router(dashboard_router())
+
+    @app.exception_handler(NotLoggedIn)
+    async def _login_first(request: Request, exc: NotLoggedIn) -> RedirectResponse:
+        return RedirectResponse("/admin/login", status_code=303)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.url.path.startswith("/admin") or request.url.path == "/":
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+                "frame-ancestors 'none'; form-action 'self'")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

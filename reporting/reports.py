@@ -206,3 +206,18 @@ def list_for_unit(session: Session, *, unit_id: int, form: str | None = None) ->
     if form:
         stmt = stmt.where(Report.form == form)
     return [*session.scalars(stmt.order_by(Report.period, Report.id))]
+
+
+def list_filed(session: Session, *, province_code: int | None = None, period: str | None = None,
+               form: str | None = None, limit: int = 200) -> list[tuple[Report, ReportingUnit]]:
+    """Filed reports with their units, newest first, for lists in the dashboard."""
+    stmt = (select(Report, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Report.unit_id)
+            .where(Report.status == FILED))
+    if province_code is not None:
+        stmt = stmt.where(ReportingUnit.province_code == province_code)
+    if period:
+        stmt = stmt.where(Report.period == period)
+    if form:
+        stmt = stmt.where(Report.form == form)
+    rows = session.execute(stmt.order_by(Report.filed_at.desc(), Report.id.desc()).limit(limit))
+    return [(report, unit) for report, unit in rows]

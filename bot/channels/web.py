@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from bot import outbox
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import Runtime
+from bot.storage.db import unit_of_work, utcnow
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 CHANNEL = "web"
 UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
@@ -67,5 +73,21 @@ def chat_router() -> APIRouter:
         )
         replies = await run_in_threadpool(runtime.handle, message)
         return ChatResponse(replies=[_out(r) for r in replies])
+
+    @router.get("/api/chat/updates", response_model=ChatResponse, response_model_exclude_none=True)
+    async def updates(request: Request, user: Annotated[str, Query(min_length=1, max_length=128)]) -> ChatResponse:
+        """Messages sent to this web user since the last call (and now marked delivered)."""
+        runtime: Runtime = request.app.state.runtime
+
+        def fetch() -> list[dict[str, Any]]:
+            with unit_of_work(runtime.sessions) as session:
+                return outbox.pull(session, user_id=user.strip(), now=utcnow())
+
+        payloads = await run_in_threadpool(fetch)
+        return ChatResponse(replies=[ReplyOut.model_validate(p) for p in payloads])
+
+    @router.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     return router

@@ -1,0 +1,1 @@
+"""The officials' dashboard at /admin: server-rendered pages over the same services as the API."""

@@ -1,0 +1,307 @@
+"""Dashboard pages. Every page needs a session; every form carries the session's CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from bot import questions
+from bot.dashboard import auth
+from bot.runtime import Runtime
+from bot.storage.db import unit_of_work, utcnow
+from reporting import charts, people, reports, units
+from reporting.baseline import BaselineError, import_file
+from reporting.clock import VIETNAM, local_date
+from reporting.completeness import completeness
+from reporting.exports import STATUS, value_text
+from reporting.forms import load_forms, show
+from reporting.indicators import compute
+from reporting.numbers import format_number
+from reporting.periods import containing, parse
+from reporting.plans import Plan, load_plans
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "web" / "templates"))
+TEMPLATES.env.filters["vn"] = lambda value: "—" if value is None else format_number(round(float(value), 1))
+COOKIE = "agribot_session"
+ROLE_LABELS = {"extension_officer": "Cán bộ khuyến nông xã", "cooperative": "HTX", "farm": "Trang trại",
+               "provincial_official": "Cán bộ tỉnh", "admin": "Quản trị"}
+
+
+class NotLoggedIn(Exception):
+    pass
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _account(request: Request) -> auth.Account:
+    runtime = _runtime(request)
+    with unit_of_work(runtime.sessions) as session:
+        account = auth.current(session, token=request.cookies.get(COOKIE), now=utcnow())
+    if account is None:
+        raise NotLoggedIn
+    return account
+
+
+def _check_csrf(account: auth.Account, token: str) -> bool:
+    return hmac.compare_digest(account.csrf.encode(), token.encode())
+
+
+def _plans(account: auth.Account, runtime: Runtime | None = None) -> list[Plan]:
+    """The account's plans; the province with the latest report first (where the work is)."""
+    plans = [p for p in load_plans().values() if account.province_code in (None, p.province_code)]
+    if runtime is not None and len({p.province_code for p in plans}) > 1:
+        with runtime.sessions() as session:
+            latest = reports.list_filed(session, limit=1)
+        if latest:
+            province = latest[0][1].province_code
+            plans.sort(key=lambda p: (p.province_code != province, p.id != "ls-ktth-nn-2030"))
+    return plans
+
+
+def _render(request: Request, name: str, account: auth.Account | None, status_code: int = 200,
+            **context: Any) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, name, {"account": account, **context}, status_code=status_code)
+
+
+def _period_options(plan: Plan) -> list[tuple[str, str]]:
+    today = local_date(utcnow())
+    year = containing(today, "Y", plan.cutoff_day)
+    half = containing(today, "S", plan.cutoff_day)
+    options = [year, year.previous(), half, half.previous(), half.previous().previous()]
+    return [(p.id, p.label(plan.cutoff_day)) for p in options]
+
+
+def dashboard_router() -> APIRouter:
+    router = APIRouter(prefix="/admin", include_in_schema=False)
+
+    @router.get("/login")
+    async def login_page(request: Request) -> HTMLResponse:
+        return _render(request, "login.html", None, error=None)
+
+    @router.post("/login")
+    async def login(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=256),
+                    ) -> Response:
+        runtime = _runtime(request)
+
+        def attempt() -> auth.NewSession | auth.LoginError:
+            # the failed attempt is counted and committed, so the error is returned, not raised
+            with unit_of_work(runtime.sessions) as session:
+                try:
+                    return auth.login(session, username=username, password=password, now=utcnow())
+                except auth.LoginError as exc:
+                    return exc
+
+        new = await run_in_threadpool(attempt)
+        if isinstance(new, auth.LoginError):
+            exc = new
+            error = (f"Tài khoản tạm khoá vì nhập sai nhiều lần. Thử lại sau {exc.minutes} phút."
+                     if exc.reason == "locked" else "Sai tên đăng nhập hoặc mật khẩu.")
+            return _render(request, "login.html", None, status_code=401, error=error)
+        response = RedirectResponse("/admin", status_code=303)
+        response.set_cookie(COOKIE, new.token, httponly=True, samesite="strict", path="/",
+                            secure=request.url.scheme == "https", max_age=int(auth.SESSION_TTL.total_seconds()))
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request, csrf: str = Form("")) -> Response:
+        account = _account(request)
+        if _check_csrf(account, csrf):
+            with unit_of_work(_runtime(request).sessions) as session:
+                auth.logout(session, token=request.cookies.get(COOKIE))
+        response = RedirectResponse("/admin/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @router.get("")
+    async def indicators_page(request: Request, plan: str | None = None, period: str | None = None,
+                              commune_code: str | None = Query(None, alias="commune")) -> HTMLResponse:
+        account = _account(request)
+        commune = int(commune_code) if commune_code and commune_code.isdigit() else None
+        plans = _plans(account, _runtime(request))
+        if not plans:
+            return _render(request, "indicators.html", account, plans=[], report=None)
+        chosen = next((p for p in plans if p.id == plan), plans[0])
+        options = _period_options(chosen)
+        try:
+            period_obj = parse(period) if period else parse(options[1][0])
+        except ValueError:
+            period_obj = parse(options[1][0])
+        runtime = _runtime(request)
+
+        def data() -> tuple[Any, Any]:
+            with runtime.sessions() as session:
+                return (compute(session, plan=chosen, period=period_obj, commune_code=commune),
+                        completeness(session, plan=chosen, period=period_obj, commune_code=commune))
+
+        report, rates = await run_in_threadpool(data)
+        communes = [c for c in units.communes_of(chosen.province_code)
+                    if chosen.former_province_code is None or chosen.former_province_code in c.former_province_codes]
+        return _render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
+                       period_options=options, report=report, rates=rates, commune=commune, communes=communes,
+                       value_text=value_text, status=STATUS)
+
+    @router.get("/chart.png")
+    async def chart(request: Request, plan: str, period: str, indicator: str) -> Response:
+        account = _account(request)
+        chosen = next((p for p in _plans(account) if p.id == plan), None)
+        if chosen is None:
+            return Response(status_code=404)
+        try:
+            period_obj = parse(period)
+        except ValueError:
+            return Response(status_code=422)
+        runtime = _runtime(request)
+
+        def draw() -> bytes | None:
+            with runtime.sessions() as session:
+                report = compute(session, plan=chosen, period=period_obj)
+            result = next((r for r in report.results if r.id == indicator), None)
+            return charts.by_commune(result) if result else None
+
+        png = await run_in_threadpool(draw)
+        if png is None:
+            return Response(status_code=404)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @router.get("/completeness")
+    async def completeness_page(request: Request, plan: str | None = None, period: str | None = None) -> HTMLResponse:
+        account = _account(request)
+        plans = _plans(account, _runtime(request))
+        chosen = next((p for p in plans if p.id == plan), plans[0] if plans else None)
+        if chosen is None:
+            return _render(request, "completeness.html", account, plans=[], rates=[])
+        options = _period_options(chosen)
+        try:
+            period_obj = parse(period) if period else parse(options[1][0])
+        except ValueError:
+            period_obj = parse(options[1][0])
+        runtime = _runtime(request)
+
+        def data() -> Any:
+            with runtime.sessions() as session:
+                return completeness(session, plan=chosen, period=period_obj)
+
+        rates = await run_in_threadpool(data)
+        return _render(request, "completeness.html", account, plans=plans, plan=chosen, period=period_obj,
+                       period_options=options, rates=rates)
+
+    @router.get("/reports")
+    async def reports_page(request: Request, period: str | None = None, form: str | None = None) -> HTMLResponse:
+        account = _account(request)
+        runtime = _runtime(request)
+
+        def data() -> list[dict[str, Any]]:
+            with runtime.sessions() as session:
+                rows = reports.list_filed(session, province_code=account.province_code, period=period or None,
+                                          form=form or None)
+                return [{"report": r, "unit": u, "history": reports.history(session, report_id=r.id)}
+                        for r, u in rows]
+
+        rows = await run_in_threadpool(data)
+        return _render(request, "reports.html", account, rows=rows, forms=load_forms(), period=period or "",
+                       form=form or "", tz=VIETNAM, show=show)
+
+    @router.get("/questions")
+    async def questions_page(request: Request) -> HTMLResponse:
+        account = _account(request)
+        runtime = _runtime(request)
+
+        def data() -> list[Any]:
+            with runtime.sessions() as session:
+                return questions.list_recent(session, limit=300)
+
+        return _render(request, "questions.html", account, rows=await run_in_threadpool(data), tz=VIETNAM)
+
+    @router.get("/invites")
+    async def invites_page(request: Request) -> HTMLResponse:
+        return await _invites(request, _account(request))
+
+    async def _invites(request: Request, account: auth.Account, new_code: str | None = None,
+                       error: str | None = None, status_code: int = 200) -> HTMLResponse:
+        runtime = _runtime(request)
+
+        def data() -> list[Any]:
+            with runtime.sessions() as session:
+                rows = people.list_invites(session)
+                return [i for i in rows if account.province_code in (None, i.province_code)]
+
+        username = runtime.settings.telegram_bot_username
+        return _render(request, "invites.html", account, rows=await run_in_threadpool(data), new_code=new_code,
+                       error=error, roles=ROLE_LABELS, tz=VIETNAM, now=utcnow(), bot_username=username,
+                       status_code=status_code)
+
+    @router.post("/invites")
+    async def create_invite(request: Request, csrf: str = Form(""), role: str = Form(""),
+                            commune: str = Form(""), province: str = Form(""), unit: str = Form("")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        runtime = _runtime(request)
+
+        def create() -> str:
+            with unit_of_work(runtime.sessions) as session:
+                new = people.create_invite(
+                    session, role=role, commune_code=int(commune) if commune.strip().isdigit() else None,
+                    province_code=int(province) if province.strip().isdigit() else account.province_code,
+                    unit_name=unit or None, created_by=f"dashboard:{account.username}", now=utcnow())
+                return people.format_code(new.code)
+
+        try:
+            code = await run_in_threadpool(create)
+        except ValueError as exc:
+            return await _invites(request, account, error=f"Chưa tạo được mã: {exc}", status_code=422)
+        return await _invites(request, account, new_code=code)
+
+    @router.post("/invites/{invite_id}/revoke")
+    async def revoke_invite(request: Request, invite_id: int, csrf: str = Form("")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        with unit_of_work(_runtime(request).sessions) as session:
+            people.revoke(session, invite_id=invite_id, now=utcnow())
+        return RedirectResponse("/admin/invites", status_code=303)
+
+    @router.get("/baseline")
+    async def baseline_page(request: Request) -> HTMLResponse:
+        return _render(request, "baseline.html", _account(request), errors=None, result=None)
+
+    @router.post("/baseline")
+    async def baseline_upload(request: Request, file: UploadFile, csrf: str = Form("")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        suffix = Path(file.filename or "").suffix.lower()
+        data = await file.read(10 * 1024 * 1024 + 1)
+        if len(data) > 10 * 1024 * 1024:
+            return _render(request, "baseline.html", account, errors=["Tệp lớn quá 10 MB."], result=None,
+                           status_code=413)
+        runtime = _runtime(request)
+
+        def load() -> Any:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"baseline{suffix}"
+                path.write_bytes(data)
+                with unit_of_work(runtime.sessions) as session:
+                    return import_file(session, path, now=utcnow())
+
+        try:
+            result = await run_in_threadpool(load)
+        except BaselineError as exc:
+            return _render(request, "baseline.html", account, errors=[str(e) for e in exc.errors], result=None,
+                           status_code=422)
+        except Exception:  # an unreadable spreadsheet
+            return _render(request, "baseline.html", account, status_code=422, result=None,
+                           errors=["Không đọc được tệp. Dùng tệp .csv (UTF-8) hoặc .xlsx có dòng tiêu đề."])
+        return _render(request, "baseline.html", account, errors=None, result=result)
+
+    return router

@@ -1,0 +1,96 @@
+// Web chat: talks to POST /api/chat and polls GET /api/chat/updates. No build step.
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var form = document.getElementById("ask");
+  var input = document.getElementById("text");
+  var KEY = "agribot.user";
+  var user = localStorage.getItem(KEY);
+  if (!user) {
+    user = "web-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+    localStorage.setItem(KEY, user);
+  }
+
+  function bubble(text, who) {
+    var div = document.createElement("div");
+    div.className = "msg " + who;
+    div.textContent = text;  // never innerHTML: user and bot text are shown as text
+    log.appendChild(div);
+    return div;
+  }
+
+  function show(reply) {
+    var div = bubble(reply.text, "bot");
+    if (reply.image) {
+      var img = document.createElement("img");
+      img.src = reply.image;
+      img.alt = "Biểu đồ";
+      div.appendChild(img);
+    }
+    if (reply.document) {
+      var a = document.createElement("a");
+      a.href = reply.document;
+      a.className = "doc";
+      a.textContent = "📎 Tải tệp";
+      a.setAttribute("download", "");
+      div.appendChild(document.createElement("br"));
+      div.appendChild(a);
+    }
+    (reply.buttons || []).forEach(function (row) {
+      var wrap = document.createElement("div");
+      wrap.className = "buttons";
+      row.forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.textContent = b.text;
+        btn.addEventListener("click", function () { send({ button: b.data }, b.text); });
+        wrap.appendChild(btn);
+      });
+      log.appendChild(wrap);
+    });
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function send(body, echo) {
+    if (echo) bubble(echo, "me");
+    body.user = user;
+    scroll();
+    return fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) {
+      data.replies.forEach(show);
+      scroll();
+    }).catch(function () {
+      bubble("Xin lỗi, chưa gửi được. Bác kiểm tra mạng rồi thử lại nhé.", "bot error");
+      scroll();
+    });
+  }
+
+  function poll() {
+    fetch("/api/chat/updates?user=" + encodeURIComponent(user))
+      .then(function (r) { return r.ok ? r.json() : { replies: [] }; })
+      .then(function (data) { if (data.replies.length) { data.replies.forEach(show); scroll(); } })
+      .catch(function () {});
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text: text }, text);
+  });
+
+  if (!sessionStorage.getItem("agribot.started")) {
+    sessionStorage.setItem("agribot.started", "1");
+    send({ text: "/start" });
+  }
+  setInterval(poll, 10000);
+  poll();
+})();
