@@ -20,6 +20,8 @@ from bot.channels.zalo import ZaloChannel, zalo_router
 from bot.dashboard import auth
 from bot.dashboard.routes import NotLoggedIn, dashboard_router
 from bot.runtime import Runtime, create_runtime
+from bot.scheduler import Scheduler
+from bot.sender import Outlet
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 
@@ -31,6 +33,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or create_runtime(settings)
     telegram = TelegramChannel(runtime, settings) if settings.telegram_bot_token else None
     zalo = ZaloChannel(runtime, settings) if settings.zalo_app_id and settings.zalo_oa_secret_key else None
+    outlets: dict[str, Outlet] = {}
+    if telegram is not None:
+        outlets["telegram"] = telegram.deliver
+    if zalo is not None:
+        outlets["zalo"] = zalo.deliver
+    scheduler = Scheduler(runtime, outlets) if settings.scheduler_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,10 +50,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                         generated)
         if telegram is not None:
             await telegram.start()
+        if scheduler is not None:
+            scheduler.start()
         log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if telegram is not None:
                 await telegram.stop()
             if zalo is not None:
@@ -56,6 +68,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.telegram = telegram
     app.state.zalo = zalo
+    app.state.scheduler = scheduler
     app.include_router(chat_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(telegram_router())

@@ -294,6 +294,54 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_handover_list(args: argparse.Namespace) -> int:
+    from bot import handovers
+    from bot.storage.db import make_engine, make_session_factory, utcnow
+    from reporting import units
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    now = utcnow()
+    try:
+        with make_session_factory(engine)() as session:
+            rows = handovers.queue(session, province_code=args.province)
+            if args.state:
+                rows = [r for r in rows if (("escalated" if r.escalated_at and r.state == "open" else r.state)
+                                            == args.state)]
+            for r in rows:
+                commune = units.commune(r.commune_code) if r.commune_code else None
+                state = "escalated" if r.escalated_at and r.state == "open" else r.state
+                age = now - r.created_at
+                hours = int(age.total_seconds() // 3600)
+                print(f"#{r.id}\t{state}\t{hours} h\t{commune.name if commune else '-'}\t{r.channel}\t{r.question}")
+            if not rows:
+                print("no hand-over requests")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_feedback_report(args: argparse.Namespace) -> int:
+    from bot.feedback_report import groups
+    from bot.storage.db import make_engine, make_session_factory
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            found = groups(session)
+    finally:
+        engine.dispose()
+    for g in found[: args.top]:
+        cards = ", ".join(sorted(g.cards)) or "-"
+        print(f"{g.count:4d}  {g.text}  [{', '.join(sorted(g.kinds))}; thẻ gần nhất: {cards}]")
+        for example in g.examples[1:]:
+            print(f"        · {example}")
+    if not found:
+        print("no unanswered or 'chưa đúng' questions")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agribot", description="Trợ lý nông nghiệp tuần hoàn")
     parser.add_argument("--database-url", help="overrides AGRIBOT_DATABASE_URL")
@@ -350,6 +398,19 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
     ind.add_argument("-o", "--output")
     ind.set_defaults(func=cmd_indicators)
+
+    handover = sub.add_parser("handover", help="questions handed over to extension officers")
+    handover_sub = handover.add_subparsers(dest="handover_command", required=True)
+    hl = handover_sub.add_parser("list", help="the queue: open, answered, escalated, age")
+    hl.add_argument("--state", choices=["open", "answered", "closed", "escalated"])
+    hl.add_argument("--province", type=int)
+    hl.set_defaults(func=cmd_handover_list)
+
+    feedback = sub.add_parser("feedback", help="what the bot could not answer well")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    fr = feedback_sub.add_parser("report", help="unanswered and 'chưa đúng' questions grouped by wording")
+    fr.add_argument("--top", type=int, default=50)
+    fr.set_defaults(func=cmd_feedback_report)
 
     serve = sub.add_parser("serve", help="run the web app (chat API, webhooks, health)")
     serve.add_argument("--host")

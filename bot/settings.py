@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     admin_password: SecretStr | None = None
 
+    # hand-over: questions unanswered this long go to the provincial officials
+    handover_escalate_hours: float = Field(default=24.0, gt=0)
+    # the scheduler and the delivery worker (one leader; set false in a web-only worker)
+    scheduler_enabled: bool = True
+
     # Q&A: below this calibrated score the bot does not answer with a card.
     answer_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     # When the best two cards are closer than this, the bot asks which one is meant.

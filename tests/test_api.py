@@ -52,7 +52,8 @@ def test_chat_answers_a_question_with_buttons(server: str) -> None:
     datas = [b["data"] for row in replies[-1]["buttons"] for b in row]
     assert "officer" in datas
 
-    r = httpx.post(f"{server}/api/chat", json={"user": "web-1", "button": datas[0]})
+    related = next(d for d in datas if d.startswith("card:"))
+    r = httpx.post(f"{server}/api/chat", json={"user": "web-1", "button": related})
     assert r.status_code == 200
     assert r.json()["replies"][0]["text"].startswith("📗")
 

@@ -221,6 +221,14 @@ class TelegramChannel:
             return False
         return True
 
+    async def deliver(self, user_id: str, replies: list[Reply]) -> str:
+        """Outlet for the delivery queue: sent, or failed when the user blocked the bot.
+
+        Errors left after the limiter's own retries (429 once, 5xx with backoff) propagate, so
+        the queue tries again later.
+        """
+        return "sent" if await self.send(int(user_id), replies) else "failed"
+
     def _media(self, ref: str) -> Any:
         """A generated file (``/files/<name>``) as an upload; anything else (URL, file id) as is."""
         path = files.resolve(self.settings.files_dir, ref)

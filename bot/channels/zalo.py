@@ -191,6 +191,11 @@ class ZaloChannel:
                     sent += 1
         return sent
 
+    async def deliver(self, user_id: str, replies: list[Reply]) -> str:
+        """Outlet for the delivery queue: proactive, so skipped outside the free-reply window."""
+        sent = await self.send(user_id, replies, proactive=True)
+        return "sent" if sent else "skipped"
+
     def _take_window(self, user_id: str) -> bool:
         with unit_of_work(self.runtime.sessions) as session:
             return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())

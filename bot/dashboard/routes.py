@@ -10,12 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import questions
+from bot import broadcasts, delivery, feedback_report, handovers, questions
 from bot.dashboard import auth
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
+from bot.storage.models import Broadcast
 from reporting import charts, people, reports, units
 from reporting.baseline import BaselineError, import_file
 from reporting.clock import VIETNAM, local_date
@@ -303,5 +305,68 @@ def dashboard_router() -> APIRouter:
             return _render(request, "baseline.html", account, status_code=422, result=None,
                            errors=["Không đọc được tệp. Dùng tệp .csv (UTF-8) hoặc .xlsx có dòng tiêu đề."])
         return _render(request, "baseline.html", account, errors=None, result=result)
+
+    @router.get("/handovers")
+    async def handovers_page(request: Request) -> HTMLResponse:
+        account = _account(request)
+        runtime = _runtime(request)
+
+        def data() -> list[Any]:
+            with runtime.sessions() as session:
+                return handovers.queue(session, province_code=account.province_code)
+
+        return _render(request, "handovers.html", account, rows=await run_in_threadpool(data), tz=VIETNAM,
+                       now=utcnow(), units=units)
+
+    @router.get("/feedback")
+    async def feedback_page(request: Request) -> HTMLResponse:
+        account = _account(request)
+        runtime = _runtime(request)
+
+        def data() -> list[Any]:
+            with runtime.sessions() as session:
+                return feedback_report.groups(session)
+
+        return _render(request, "feedback.html", account, groups=await run_in_threadpool(data))
+
+    @router.get("/broadcasts")
+    async def broadcasts_page(request: Request, queued: int | None = None) -> HTMLResponse:
+        return await _broadcasts(request, _account(request), queued=queued)
+
+    async def _broadcasts(request: Request, account: auth.Account, queued: int | None = None,
+                          error: str | None = None, status_code: int = 200) -> HTMLResponse:
+        runtime = _runtime(request)
+
+        def data() -> list[tuple[Any, dict[str, int]]]:
+            with runtime.sessions() as session:
+                stmt = select(Broadcast).order_by(Broadcast.id.desc()).limit(50)
+                if account.province_code is not None:
+                    stmt = stmt.where(Broadcast.province_code == account.province_code)
+                return [(b, delivery.progress(session, broadcast_id=b.id)) for b in session.scalars(stmt)]
+
+        return _render(request, "broadcasts.html", account, rows=await run_in_threadpool(data), queued=queued,
+                       error=error, topics=runtime.services.library.topics, tz=VIETNAM, status_code=status_code)
+
+    @router.post("/broadcasts")
+    async def send_broadcast(request: Request, csrf: str = Form(""), topic: str = Form(""), text: str = Form(""),
+                             province: str = Form(""), commune: str = Form("")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        if len(text.strip()) < 10:
+            return await _broadcasts(request, account, error="Nội dung tin quá ngắn.", status_code=422)
+        province_code = account.province_code or (int(province) if province.strip().isdigit() else None)
+        commune_code = int(commune) if commune.strip().isdigit() else None
+        runtime = _runtime(request)
+
+        def create() -> int:
+            with unit_of_work(runtime.sessions) as session:
+                sent = broadcasts.create(session, by=f"dashboard:{account.username}", text=text.strip(),
+                                         now=utcnow(), topic=topic or None, province_code=province_code,
+                                         commune_code=commune_code)
+                return sent.recipients
+
+        count = await run_in_threadpool(create)
+        return RedirectResponse(f"/admin/broadcasts?queued={count}", status_code=303)
 
     return router

@@ -73,7 +73,8 @@ def card_reply(ctx: Context, card: Card) -> Reply:
             ctx.t("card_source", sources=card.source_line(), reviewed=card.reviewed.strftime("%d/%m/%Y")),
         ]
     )
-    rows = [
+    rows = [[Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")]]
+    rows += [
         [Button(f"➡️ {library.cards[r].title}", f"{CARD}:{r}")]
         for r in card.related[:MAX_RELATED]
         if r in library.cards

@@ -1,36 +1,58 @@
-""""Hỏi cán bộ khuyến nông": record the farmer's question for the commune's extension officer.
+""""Hỏi cán bộ khuyến nông": the farmer's question goes to the commune's extension officers.
 
-The question is stored with the user and the time; forwarding it to officers is the
-hand-over feature, which reads the same records.
+The bot asks the farmer's commune once (remembered), records the question with the user and
+time, and queues it to the officers of that commune on their own channels (to the province's
+officials when the commune has none). Officers answer with "Trả lời"; the answer is relayed to
+the farmer, who can rate it. Callback data: ``ho:<action>:<id>``; ``officer`` starts it.
 """
 
 from __future__ import annotations
 
-from bot import questions
+from bot import handovers, questions
 from bot.conversation.router import Context, Router
-from bot.conversation.types import Reply
+from bot.conversation.state import touch_user
+from bot.conversation.types import Button, Reply
 from bot.handlers.ask import LAST_QUESTION
 from bot.handlers.common import OFFICER, menu_reply
+from bot.storage.models import ChatUser, HandoverRequest
+from reporting import people, units
 
 AWAITING_OFFICER_QUESTION = "handover.awaiting_question"
+AWAITING_COMMUNE = "handover.commune"
+ANSWERING = "handover.answering"
 
 
-def _record(ctx: Context, question: str) -> list[Reply]:
-    questions.create(
-        ctx.session,
-        channel=ctx.message.channel,
-        user_id=ctx.message.user_id,
-        text=question,
-        reason=questions.OFFICER_REQUESTED,
-    )
+def _user(ctx: Context) -> ChatUser:
+    return touch_user(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id,
+                      display_name=ctx.message.display_name)
+
+
+def _submit(ctx: Context, question: str) -> list[Reply]:
+    user = _user(ctx)
+    if user.commune_code is None:
+        ctx.state.name = AWAITING_COMMUNE
+        ctx.state.data = {"question": question}
+        return [Reply(ctx.t("ask_commune"))]
+    questions.create(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id, text=question,
+                     reason=questions.OFFICER_REQUESTED)
+    request, recipients = handovers.create(ctx.session, user=user, question=question, now=ctx.message.at,
+                                           t=ctx.services.messages)
     ctx.state.reset()
-    return [menu_reply(ctx, ctx.t("officer_logged", question=question))]
+    commune = units.commune(user.commune_code)
+    name = commune.name if commune else ""
+    if recipients == 0:
+        key = "handover_no_one"
+    elif request.escalated_at is not None:
+        key = "handover_sent_province"
+    else:
+        key = "handover_sent"
+    return [menu_reply(ctx, ctx.t(key, question=question, commune=name))]
 
 
 def officer_button(ctx: Context) -> list[Reply]:
     last = ctx.state.data.get(LAST_QUESTION)
     if isinstance(last, str) and last.strip():
-        return _record(ctx, last)
+        return _submit(ctx, last)
     ctx.state.name = AWAITING_OFFICER_QUESTION
     return [Reply(ctx.t("officer_ask_question"))]
 
@@ -39,9 +61,85 @@ def officer_question(ctx: Context) -> list[Reply]:
     question = ctx.args.strip()
     if not question:
         return [Reply(ctx.t("officer_ask_question"))]
-    return _record(ctx, question)
+    return _submit(ctx, question)
+
+
+def _set_commune(ctx: Context, code: int) -> list[Reply]:
+    question = str(ctx.state.data.get("question") or "")
+    _user(ctx).commune_code = code
+    ctx.state.reset()
+    return _submit(ctx, question) if question else [menu_reply(ctx, ctx.t("commune_saved"))]
+
+
+def commune_answer(ctx: Context) -> list[Reply]:
+    text = ctx.args.strip()
+    found = units.find_communes(text, limit=6) if text else []
+    if len(found) == 1:
+        return _set_commune(ctx, found[0].code)
+    if not found:
+        return [Reply(ctx.t("commune_unknown", typed=text))]
+    rows = []
+    for c in found:
+        province = units.province(c.province_code)
+        rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], f"ho:commune:{c.code}")])
+    return [Reply.with_rows(ctx.t("commune_choose"), rows)]
+
+
+def _request(ctx: Context, raw: str) -> HandoverRequest | None:
+    return ctx.session.get(HandoverRequest, int(raw)) if raw.isdigit() else None
+
+
+def button(ctx: Context) -> list[Reply]:
+    action, _, rest = ctx.args.partition(":")
+    if action == "commune" and rest.isdigit() and units.commune(int(rest)):
+        return _set_commune(ctx, int(rest))
+    if action == "rate":
+        raw, _, verdict = rest.partition(":")
+        request = _request(ctx, raw)
+        if request is None or (request.channel, request.user_id) != (ctx.message.channel, ctx.message.user_id):
+            return [menu_reply(ctx, ctx.t("unknown_button"))]
+        request.rating = 1 if verdict == "up" else -1
+        return [menu_reply(ctx, ctx.t("rated_thanks"))]
+    request = _request(ctx, rest)
+    member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
+    if request is None or not handovers.may_answer(member, request):
+        return [menu_reply(ctx, ctx.t("not_allowed_answer"))]
+    if action == "reply":
+        if request.state != handovers.OPEN:
+            return [Reply(ctx.t("handover_already", by=request.answered_by or ""))]
+        ctx.state.name = ANSWERING
+        ctx.state.data = {"request": request.id}
+        return [Reply(ctx.t("answer_prompt", question=request.question))]
+    if action == "done":
+        request.state = handovers.CLOSED if request.state == handovers.OPEN else request.state
+        return [menu_reply(ctx, ctx.t("handover_closed"))]
+    if action == "content":
+        request.for_content = True
+        return [menu_reply(ctx, ctx.t("content_marked"))]
+    return [menu_reply(ctx, ctx.t("unknown_button"))]
+
+
+def officer_answer(ctx: Context) -> list[Reply]:
+    text = ctx.args.strip()
+    request = ctx.session.get(HandoverRequest, ctx.state.data.get("request", 0))
+    member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
+    if request is None or member is None or not handovers.may_answer(member, request):
+        ctx.state.reset()
+        return [menu_reply(ctx, ctx.t("not_allowed_answer"))]
+    if not text:
+        return [Reply(ctx.t("answer_prompt", question=request.question))]
+    if request.state != handovers.OPEN:
+        ctx.state.reset()
+        return [menu_reply(ctx, ctx.t("handover_already", by=request.answered_by or ""))]
+    handovers.answer(ctx.session, request=request, by=member, text=text, now=ctx.message.at, t=ctx.services.messages)
+    ctx.state.reset()
+    rows = [[Button(ctx.t("btn_for_content"), f"ho:content:{request.id}")]]
+    return [Reply.with_rows(ctx.t("answer_sent"), rows)]
 
 
 def register(router: Router) -> None:
     router.button(OFFICER)(officer_button)
+    router.button("ho")(button)
     router.state(AWAITING_OFFICER_QUESTION)(officer_question)
+    router.state(AWAITING_COMMUNE)(commune_answer)
+    router.state(ANSWERING)(officer_answer)

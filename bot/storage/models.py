@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, String, Text
+from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.db import Base, utcnow
@@ -20,6 +20,7 @@ class ChatUser(Base):
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    commune_code: Mapped[int | None]  # asked once, for hand-overs and local tips
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -145,3 +146,90 @@ class DashboardSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class HandoverRequest(Base):
+    """A farmer's question passed to the commune's extension officers (or the province)."""
+
+    __tablename__ = "handover_requests"
+    __table_args__ = (Index("ix_handover_requests_state", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    commune_code: Mapped[int | None]
+    province_code: Mapped[int | None]
+    question: Mapped[str] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_ref: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | answered | closed
+    escalated_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(160))
+    answered_at: Mapped[datetime | None]
+    rating: Mapped[int | None]  # 1 useful, -1 not right
+    for_content: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """"Hữu ích" / "Chưa đúng" on a card answer."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    card_id: Mapped[str] = mapped_column(String(120))
+    question: Mapped[str | None] = mapped_column(Text)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel", "user_id", "topic", name="uq_subscriptions_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(160))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    province_code: Mapped[int | None]
+    commune_code: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text)
+    card_id: Mapped[str | None] = mapped_column(String(120))
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutgoingMessage(Base):
+    """A proactive message waiting to be sent: the delivery queue survives restarts."""
+
+    __tablename__ = "outgoing_messages"
+    __table_args__ = (
+        Index("ix_outgoing_messages_due", "state", "not_before"),
+        Index("ix_outgoing_messages_broadcast", "broadcast_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # handover | reminder | digest | broadcast | tip
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"replies": [Reply.to_dict(), ...]}
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|skipped
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    broadcast_id: Mapped[int | None]
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

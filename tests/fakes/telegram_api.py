@@ -25,6 +25,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
+    ok: bool = True
 
 
 @dataclass
@@ -93,9 +94,9 @@ class FakeTelegram:
             self.updates.append(update)
         return update
 
-    def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
+    def sent(self, chat_id: int | None = None, method: str = "sendMessage", ok_only: bool = False) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method == method
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)
                     and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
 
     def methods(self) -> list[str]:
@@ -111,10 +112,10 @@ class FakeTelegram:
             if token != self.token:
                 return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
             params = await self._params(request)
+            failure = self._take_failure(method)
             if method != "getUpdates":
                 with self._lock:
-                    self.calls.append(Call(method, params, time.monotonic()))
-            failure = self._take_failure(method)
+                    self.calls.append(Call(method, params, time.monotonic(), ok=failure is None))
             if failure is not None:
                 status, retry_after = failure
                 body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"fake {status}"}

@@ -1,0 +1,132 @@
+"""Exactly one scheduler: jobs and the delivery worker run only in the leader process.
+
+On PostgreSQL the leader holds a session-level advisory lock on its own connection; the others
+try again every few seconds and take over when the leader's connection dies. On SQLite there is
+one process, which leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from bot import jobs
+from bot.runtime import Runtime
+from bot.sender import DeliveryWorker, Outlet, web_outlet
+from reporting.clock import VIETNAM
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x61677269  # "agri"
+
+
+class Leadership:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    @property
+    def needs_lock(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def try_acquire(self) -> bool:
+        if not self.needs_lock:
+            return True
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        got = bool(self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+        self._connection.commit()
+        if not got:
+            self._connection.close()
+            self._connection = None
+        return got
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime, outlets: dict[str, Outlet], *, retry_seconds: float = 5.0) -> None:
+        self.runtime = runtime
+        self.outlets = {"web": web_outlet(runtime), **outlets}
+        self.leadership = Leadership(runtime.engine)
+        self.retry_seconds = retry_seconds
+        self.is_leader = False
+        self.worker: DeliveryWorker | None = None
+        self.aps: AsyncIOScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._campaign())
+
+    async def _campaign(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                got = await asyncio.to_thread(self.leadership.try_acquire)
+            except Exception:
+                log.exception("scheduler: cannot reach the database for the leader lock")
+                got = False
+            if got:
+                self._lead()
+                return
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.retry_seconds)
+            except TimeoutError:
+                pass
+
+    def _job(self, fn: Callable[..., Any]) -> Callable[[], Any]:
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(fn, self.runtime)
+            except Exception:
+                log.exception("scheduled job %s failed", fn.__name__)
+
+        return run
+
+    def _lead(self) -> None:
+        self.is_leader = True
+        log.info("scheduler: this process is the leader")
+        self.worker = DeliveryWorker(self.runtime, self.outlets)
+        self.worker.start()
+        self.aps = AsyncIOScheduler(timezone=VIETNAM)
+        settings = self.runtime.settings
+        self.aps.add_job(self._job(jobs.send_reminders), CronTrigger(hour=7, minute=0, timezone=VIETNAM),
+                         id="reminders", replace_existing=True, coalesce=True, misfire_grace_time=3600)
+        self.aps.add_job(self._job(jobs.send_digest), CronTrigger(day_of_week="mon", hour=7, minute=30,
+                                                                  timezone=VIETNAM),
+                         id="digest", replace_existing=True, coalesce=True, misfire_grace_time=3600)
+        self.aps.add_job(self._job(jobs.escalate_handovers), IntervalTrigger(minutes=10), id="escalate",
+                         replace_existing=True, coalesce=True)
+        self.aps.add_job(self._job(jobs.send_seasonal_tips), CronTrigger(hour=8, minute=0, timezone=VIETNAM),
+                         id="tips", replace_existing=True, coalesce=True, misfire_grace_time=3600)
+        self.aps.start()
+        log.info("scheduler: jobs %s; hand-overs escalate after %s", [j.id for j in self.aps.get_jobs()],
+                 timedelta(hours=settings.handover_escalate_hours))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+        if self.aps is not None:
+            self.aps.shutdown(wait=False)
+        if self.worker is not None:
+            await self.worker.stop()
+        await asyncio.to_thread(self.leadership.release)
+        self.is_leader = False
