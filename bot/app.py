@@ -19,7 +19,7 @@ from bot.channels.web import STATIC, Health, chat_router
 from bot.channels.zalo import ZaloChannel, zalo_router
 from bot.dashboard import auth
 from bot.dashboard.routes import NotLoggedIn, dashboard_router
-from bot.runtime import Runtime, create_runtime
+from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduler import Scheduler
 from bot.sender import Outlet
 from bot.settings import Settings
@@ -103,6 +103,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                 "frame-ancestors 'none'; form-action 'self'")
             response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+    @app.exception_handler(DatabaseDown)
+    async def _database_down(request: Request, exc: DatabaseDown) -> JSONResponse:
+        log.error("database unavailable on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Hệ thống tạm thời chưa lưu được dữ liệu, bác thử lại sau ít phút."},
+                            status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

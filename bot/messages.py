@@ -84,6 +84,7 @@ REQUIRED: dict[str, set[str]] = {
     "broadcast_none": set(),
     "btn_whole_province": set(),
     "btn_send_now": set(),
+    "flood": set(),
     "not_official": set(),
     "no_plans": set(),
     "pick_plan": set(),

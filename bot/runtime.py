@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import state as state_service
+from bot.conversation.flood import FloodGuard
 from bot.conversation.router import Router
 from bot.conversation.types import IncomingMessage, Reply
 from bot.handlers import register_all
@@ -19,6 +24,14 @@ from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import ProcessedDelivery
 
 
+class DatabaseDown(Exception):
+    """The database cannot be reached: edges answer 503 so platforms deliver again later."""
+
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -26,11 +39,24 @@ class Runtime:
     sessions: sessionmaker[Session]
     services: BotServices
     router: Router
+    flood: FloodGuard = field(default_factory=FloodGuard)
+
+    def _flooded(self, message: IncomingMessage) -> list[Reply] | None:
+        verdict = self.flood.check(message.channel, message.user_id, now=message.at.timestamp())
+        if verdict == "ok":
+            return None
+        return [Reply(self.services.messages("flood"))] if verdict == "warn" else []
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
         """Handle one message in its own transaction, committed once."""
-        with unit_of_work(self.sessions) as session:
-            return self.router.handle(session, message)
+        flooded = self._flooded(message)
+        if flooded is not None:
+            return flooded
+        try:
+            with unit_of_work(self.sessions) as session:
+                return self.router.handle(session, message)
+        except OperationalError as exc:
+            raise DatabaseDown(str(exc)) from exc
 
     def handle_once(self, message: IncomingMessage, delivery_id: str) -> list[Reply] | None:
         """Handle a platform delivery exactly once: None when ``delivery_id`` was seen before.
@@ -38,6 +64,9 @@ class Runtime:
         The delivery is recorded in the same transaction as the conversation step, so a
         repeated webhook or a restart during polling cannot answer or file twice.
         """
+        flooded = self._flooded(message)
+        if flooded is not None:
+            return flooded
         try:
             with unit_of_work(self.sessions) as session:
                 if session.get(ProcessedDelivery, (message.channel, delivery_id)) is not None:
@@ -47,6 +76,8 @@ class Runtime:
                 return self.router.handle(session, message)
         except IntegrityError:  # the same delivery committed concurrently
             return None
+        except OperationalError as exc:
+            raise DatabaseDown(str(exc)) from exc
 
     def set_user_active(self, channel: str, user_id: str, active: bool) -> None:
         with unit_of_work(self.sessions) as session:
@@ -81,4 +112,21 @@ def create_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         sessions=make_session_factory(engine),
         services=services,
         router=build_router(services),
+        flood=FloodGuard(limit=settings.flood_limit_per_minute, per_seconds=60.0),
     )
+
+
+async def retry_while_database_down(call: Callable[[], Awaitable[T]], *, attempts: int = 12,
+                                    first_wait: float = 1.0, max_wait: float = 30.0) -> T:
+    """Run ``call``; while the database is down, wait (doubling, capped) and try again."""
+    wait = first_wait
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except DatabaseDown:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database unavailable; trying again in %.0f s", wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, max_wait)
+    raise AssertionError("unreachable")

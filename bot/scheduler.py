@@ -55,8 +55,13 @@ class Leadership:
             try:
                 self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
                 self._connection.commit()
+            except Exception:  # the connection is gone, and the lock with it
+                log.warning("scheduler: leader lock connection already closed")
             finally:
-                self._connection.close()
+                try:
+                    self._connection.close()
+                except Exception:
+                    pass
                 self._connection = None
 
 

@@ -73,9 +73,16 @@ class DeliveryWorker:
             outcome: str = await outlet(user_id, replies)
             error = None
         except Exception as exc:  # a channel error: try again later with backoff
-            log.warning("delivery of message %d failed: %s", message_id, exc)
+            log.warning("delivery of message %d failed: %s", message_id, type(exc).__name__)
             outcome, error = "retry", str(exc)[:500]
-        await asyncio.to_thread(self._finish, message_id, outcome, error)
+        for attempt in range(20):  # the database may be down for a while: keep the outcome
+            try:
+                await asyncio.to_thread(self._finish, message_id, outcome, error)
+                return
+            except Exception:
+                log.warning("delivery: cannot record message %d (%s); retrying", message_id, outcome)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
+        log.error("delivery: message %d stays 'sending'; it is queued again at the next start", message_id)
 
     async def _run(self) -> None:
         while not self._stop.is_set():

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     admin_password: SecretStr | None = None
 
+    # messages one user may send per minute; past it the bot says so once and ignores the rest
+    flood_limit_per_minute: int = Field(default=30, ge=1)
     # hand-over: questions unanswered this long go to the provincial officials
     handover_escalate_hours: float = Field(default=24.0, gt=0)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)

@@ -32,7 +32,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot import files
 from bot.channels.telegram_limits import SendLimiter
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
-from bot.runtime import Runtime
+from bot.runtime import Runtime, retry_while_database_down
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -192,9 +192,8 @@ class TelegramChannel:
                 await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
             except TelegramError as exc:
                 log.info("typing action failed: %s", exc)
-            replies = await asyncio.to_thread(
-                self.runtime.handle_once, message, f"update:{update.update_id}"
-            )
+            replies = await retry_while_database_down(
+                lambda: asyncio.to_thread(self.runtime.handle_once, message, f"update:{update.update_id}"))
             if replies is None:
                 log.info("update %s already handled", update.update_id)
                 return
@@ -255,6 +254,8 @@ def telegram_router() -> APIRouter:
             data = await request.json()
         except ValueError:
             return JSONResponse({"detail": "body is not JSON"}, status_code=400)
+        if not await asyncio.to_thread(channel.runtime.database_ok):
+            return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
         try:

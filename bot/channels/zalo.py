@@ -27,7 +27,7 @@ from bot import files
 from bot.channels import reply_window
 from bot.conversation.split import split_text
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
-from bot.runtime import Runtime
+from bot.runtime import Runtime, retry_while_database_down
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import OAuthToken, PendingChoices
@@ -131,7 +131,7 @@ class ZaloChannel:
             if message is None:
                 return
             delivery = f"msg:{message.message_id}" if message.message_id else f"ts:{event.get('timestamp')}:{sender}"
-            replies = await asyncio.to_thread(self._handle, message, delivery)
+            replies = await retry_while_database_down(lambda: asyncio.to_thread(self._handle, message, delivery))
             if replies:
                 await self.send(message.user_id, replies)
         except Exception:
@@ -304,6 +304,8 @@ def zalo_router() -> APIRouter:
             return JSONResponse({"detail": "bad signature"}, status_code=401)
         if event.get("app_id") not in (None, channel.settings.zalo_app_id):
             return JSONResponse({"detail": "wrong app"}, status_code=401)
+        if not await asyncio.to_thread(channel.runtime.database_ok):
+            return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
         if channel.is_stale(timestamp):
             log.info("zalo event with stale timestamp ignored (replay?)")
             return JSONResponse({"ok": True, "ignored": "stale timestamp"})

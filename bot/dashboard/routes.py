@@ -248,6 +248,8 @@ def dashboard_router() -> APIRouter:
         account = _account(request)
         if not _check_csrf(account, csrf):
             return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        if account.role != "admin":
+            return await _invites(request, account, error="Chỉ quản trị viên được tạo mã mời.", status_code=403)
         runtime = _runtime(request)
 
         def create() -> str:
@@ -267,7 +269,7 @@ def dashboard_router() -> APIRouter:
     @router.post("/invites/{invite_id}/revoke")
     async def revoke_invite(request: Request, invite_id: int, csrf: str = Form("")) -> Response:
         account = _account(request)
-        if not _check_csrf(account, csrf):
+        if not _check_csrf(account, csrf) or account.role != "admin":
             return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
         with unit_of_work(_runtime(request).sessions) as session:
             people.revoke(session, invite_id=invite_id, now=utcnow())
