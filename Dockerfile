@@ -17,12 +17,12 @@ COPY bot ./bot
 COPY reporting ./reporting
 COPY content ./content
 RUN pip install . \
-    && groupadd --system agribot \
-    && useradd --system --gid agribot --home-dir /app --no-create-home agribot \
+    && groupadd --system --gid 10001 agribot \
+    && useradd --system --uid 10001 --gid agribot --home-dir /app --no-create-home agribot \
     && mkdir -p /data/files \
-    && chown -R agribot:agribot /data
+    && chown -R 10001:10001 /data
 
-USER agribot
+USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

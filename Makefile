@@ -27,6 +27,9 @@ score: $(STAMP)  ## Q&A figures on the development questions
 baseline: $(STAMP)  ## the same figures for a naive rapidfuzz baseline
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml --cmd "$(BIN)/python bench/naive_baseline.py"
 
+bench: $(STAMP)  ## benchmarks: prints a table, writes bench/results.json (about 10 minutes; QUICK=1 for a short run)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+
 lint: $(STAMP)
 	$(BIN)/ruff check bot reporting tests bench
 	$(BIN)/mypy

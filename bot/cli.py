@@ -6,11 +6,37 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.storage.models import HandoverRequest
+
+
+@contextmanager
+def _database(args: argparse.Namespace, *, write: bool = True) -> Iterator[Session]:
+    """A session on the (upgraded) database; with ``write``, committed once at the end."""
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory, unit_of_work
+
+    engine = make_engine(_settings(args).database_url)
+    try:
+        migrate.upgrade(engine)
+        factory = make_session_factory(engine)
+        if write:
+            with unit_of_work(factory) as session:
+                yield session
+        else:
+            with factory() as session:
+                yield session
+    finally:
+        engine.dispose()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -170,15 +196,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_invite_create(args: argparse.Namespace) -> int:
-    from bot.storage import migrate
-    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from bot.storage.db import utcnow
     from reporting import people
 
     settings = _settings(args)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with _database(args) as session:
             new = people.create_invite(
                 session, role=args.role, commune_code=args.commune, province_code=args.province,
                 unit_name=args.unit, created_by="cli", now=utcnow(), valid_days=args.days,
@@ -186,8 +209,6 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     code = people.format_code(new.code)
     print(f"code: {code}")
     print(f"role: {new.invite.role}  expires: {new.invite.expires_at:%Y-%m-%d %H:%M} UTC")
@@ -201,15 +222,11 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_import(args: argparse.Namespace) -> int:
-    from bot.storage import migrate
-    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from bot.storage.db import utcnow
     from reporting.baseline import BaselineError, import_file
 
-    settings = _settings(args)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with _database(args) as session:
             result = import_file(session, Path(args.file), now=utcnow())
     except BaselineError as exc:
         for error in exc.errors:
@@ -219,42 +236,31 @@ def cmd_baseline_import(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"không thấy tệp {args.file}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     print(f"đã nhập số liệu nền của {result.communes} xã/phường và {result.provinces} tỉnh")
     return 0
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
-    from bot.storage import migrate
-    from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+    from bot.storage.db import utcnow
     from reporting import demo
 
-    settings = _settings(args)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            if not demo.is_empty(session):
-                print("database already has reporting data: demo not seeded")
-                return 0 if args.if_empty else 1
-            counts = demo.seed(session, now=utcnow())
-    finally:
-        engine.dispose()
+    with _database(args) as session:
+        if not demo.is_empty(session):
+            print("database already has reporting data: demo not seeded")
+            return 0 if args.if_empty else 1
+        counts = demo.seed(session, now=utcnow())
     print(f"demo province Lạng Sơn: {counts['communes']} communes, {counts['baselines']} baselines, "
           f"{counts['reports']} reports, {counts['trainings']} trainings")
     return 0
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from bot.storage.db import make_engine, make_session_factory
     from reporting.completeness import completeness
     from reporting.exports import to_csv, to_json, to_table, to_xlsx
     from reporting.indicators import area_communes, compute
     from reporting.periods import parse
     from reporting.plans import load_plans
 
-    settings = _settings(args)
     plan = load_plans().get(args.plan)
     if plan is None:
         print(f"error: no plan {args.plan!r}; plans: {', '.join(sorted(load_plans()))}", file=sys.stderr)
@@ -267,13 +273,9 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     if args.commune is not None and not area_communes(plan, args.commune):
         print(f"error: commune {args.commune} is not in the area of {plan.id}", file=sys.stderr)
         return 2
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            report = compute(session, plan=plan, period=period, commune_code=args.commune)
-            rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
-    finally:
-        engine.dispose()
+    with _database(args, write=False) as session:
+        report = compute(session, plan=plan, period=period, commune_code=args.commune)
+        rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
     data: bytes
     if args.format == "json":
         data = (json.dumps(to_json(report, rates), ensure_ascii=False, indent=2) + "\n").encode()
@@ -294,44 +296,34 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handover_state(row: HandoverRequest) -> str:
+    return "escalated" if row.state == "open" and row.escalated_at else row.state
+
+
 def cmd_handover_list(args: argparse.Namespace) -> int:
     from bot import handovers
-    from bot.storage.db import make_engine, make_session_factory, utcnow
+    from bot.storage.db import utcnow
     from reporting import units
 
-    settings = _settings(args)
-    engine = make_engine(settings.database_url)
     now = utcnow()
-    try:
-        with make_session_factory(engine)() as session:
-            rows = handovers.queue(session, province_code=args.province)
-            if args.state:
-                rows = [r for r in rows if (("escalated" if r.escalated_at and r.state == "open" else r.state)
-                                            == args.state)]
-            for r in rows:
-                commune = units.commune(r.commune_code) if r.commune_code else None
-                state = "escalated" if r.escalated_at and r.state == "open" else r.state
-                age = now - r.created_at
-                hours = int(age.total_seconds() // 3600)
-                print(f"#{r.id}\t{state}\t{hours} h\t{commune.name if commune else '-'}\t{r.channel}\t{r.question}")
-            if not rows:
-                print("no hand-over requests")
-    finally:
-        engine.dispose()
+    with _database(args, write=False) as session:
+        rows = handovers.queue(session, province_code=args.province)
+    rows = [r for r in rows if not args.state or _handover_state(r) == args.state]
+    for r in rows:
+        commune = units.commune(r.commune_code) if r.commune_code else None
+        hours = int((now - r.created_at).total_seconds() // 3600)
+        place = commune.name if commune else "-"
+        print(f"#{r.id}\t{_handover_state(r)}\t{hours} h\t{place}\t{r.channel}\t{r.question}")
+    if not rows:
+        print("no hand-over requests")
     return 0
 
 
 def cmd_feedback_report(args: argparse.Namespace) -> int:
     from bot.feedback_report import groups
-    from bot.storage.db import make_engine, make_session_factory
 
-    settings = _settings(args)
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            found = groups(session)
-    finally:
-        engine.dispose()
+    with _database(args, write=False) as session:
+        found = groups(session)
     for g in found[: args.top]:
         cards = ", ".join(sorted(g.cards)) or "-"
         print(f"{g.count:4d}  {g.text}  [{', '.join(sorted(g.kinds))}; thẻ gần nhất: {cards}]")

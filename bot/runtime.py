@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -40,6 +41,8 @@ class Runtime:
     services: BotServices
     router: Router
     flood: FloodGuard = field(default_factory=FloodGuard)
+    _db_ok: bool = True
+    _db_checked_at: float = -1e9
 
     def _flooded(self, message: IncomingMessage) -> list[Reply] | None:
         verdict = self.flood.check(message.channel, message.user_id, now=message.at.timestamp())
@@ -83,13 +86,28 @@ class Runtime:
         with unit_of_work(self.sessions) as session:
             state_service.set_active(session, channel=channel, user_id=user_id, active=active)
 
+    def database_recently_ok(self, max_age: float = 1.0) -> bool:
+        """``database_ok`` checked at most once per ``max_age`` seconds (webhooks call it per request)."""
+        if time.monotonic() - self._db_checked_at > max_age:
+            return self.database_ok()
+        return self._db_ok
+
+    async def database_available(self) -> bool:
+        """For request handlers: the cached answer when fresh, else a check off the event loop."""
+        if time.monotonic() - self._db_checked_at <= 1.0:
+            return self._db_ok
+        return await asyncio.to_thread(self.database_recently_ok)
+
     def database_ok(self) -> bool:
+        """Check the database now (and remember the answer for ``database_available``)."""
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            return True
+            ok = True
         except Exception:
-            return False
+            ok = False
+        self._db_ok, self._db_checked_at = ok, time.monotonic()
+        return ok
 
     def close(self) -> None:
         self.engine.dispose()

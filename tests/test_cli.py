@@ -137,3 +137,18 @@ def test_baseline_import_reports_rows_and_writes_nothing_on_error(tmp_path: Path
     good.write_text("commune_code,year,livestock_households\n6385,2026,400\n", encoding="utf-8")
     out = run("baseline", "import", str(good), env_db=db)
     assert out.returncode == 0 and "1 xã/phường" in out.stdout
+
+
+def test_handover_list_and_feedback_report(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ho.db'}"
+    script = "/start\n1\n"  # make the database; then questions the bot cannot answer
+    run("chat", "--user", "farmer", stdin=script, env_db=db)
+    chat = run("chat", "--user", "farmer",
+               stdin="lợn nái đẻ khó\ngiá lúa hôm nay bao nhiêu\ngiá lúa bao nhiêu hôm nay\n", env_db=db)
+    assert chat.returncode == 0
+    report = run("feedback", "report", env_db=db)
+    assert report.returncode == 0
+    lines = [line for line in report.stdout.splitlines() if line[:4].strip().isdigit()]
+    assert lines[0].split()[0] == "2" and "giá lúa" in lines[0]  # two wordings, one group
+    empty = run("handover", "list", env_db=db)
+    assert empty.returncode == 0 and "no hand-over requests" in empty.stdout

@@ -254,7 +254,7 @@ def telegram_router() -> APIRouter:
             data = await request.json()
         except ValueError:
             return JSONResponse({"detail": "body is not JSON"}, status_code=400)
-        if not await asyncio.to_thread(channel.runtime.database_ok):
+        if not await channel.runtime.database_available():
             return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)

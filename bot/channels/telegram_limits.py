@@ -32,7 +32,8 @@ NETWORK_RETRIES = 3
 class SendLimiter(BaseRateLimiter[int]):
     def __init__(self, *, overall_per_second: float = 30.0, per_chat_per_second: float = 1.0,
                  backoff_seconds: float = 0.5) -> None:
-        self._overall = AsyncLimiter(overall_per_second, 1)
+        # a capacity of one: sends are spaced evenly, never a burst that a sliding window would refuse
+        self._overall = AsyncLimiter(1, 1 / overall_per_second)
         self._per_chat_rate = per_chat_per_second
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._open = asyncio.Event()

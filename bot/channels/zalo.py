@@ -304,7 +304,7 @@ def zalo_router() -> APIRouter:
             return JSONResponse({"detail": "bad signature"}, status_code=401)
         if event.get("app_id") not in (None, channel.settings.zalo_app_id):
             return JSONResponse({"detail": "wrong app"}, status_code=401)
-        if not await asyncio.to_thread(channel.runtime.database_ok):
+        if not await channel.runtime.database_available():
             return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
         if channel.is_stale(timestamp):
             log.info("zalo event with stale timestamp ignored (replay?)")

@@ -37,6 +37,7 @@ W_BM25 = 0.15
 CREDIT_NAMES = 1.0  # title, keywords, synonyms
 CREDIT_SUMMARY = 0.8
 CREDIT_BODY = 0.5
+FUZZY_SHORTLIST = 60  # cards whose titles and keywords are compared with the whole question
 MIN_EVIDENCE = 4.0  # questions with less informative weight than this get a lower score
 _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
 
@@ -155,8 +156,18 @@ class SearchIndex:
                 self._phrases.append(self._content(phrase))
                 self._phrase_owner.append(i)
         df: Counter[str] = Counter()
-        for credit in self._credit:
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for j, credit in enumerate(self._credit):
             df.update(credit.keys())
+            for term, value in credit.items():
+                ids, credits = postings.setdefault(term, ([], []))
+                ids.append(j)
+                credits.append(value)
+        # term -> (cards that have it, credit in each): coverage costs the postings, not the catalogue
+        self._postings = {t: (np.array(i, dtype=np.int64), np.array(c)) for t, (i, c) in postings.items()}
+        self._card_phrases: list[list[int]] = [[] for _ in self.cards]
+        for k, owner in enumerate(self._phrase_owner):
+            self._card_phrases[owner].append(k)
         n = max(len(self.cards), 1)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
@@ -206,17 +217,25 @@ class SearchIndex:
         weights = np.array([self._idf.get(t, self._unknown_idf) for t in unique])
         total = float(weights.sum()) or 1.0
         coverage = np.zeros(len(self.cards))
-        for j, credit in enumerate(self._credit):
-            coverage[j] = sum(w * credit.get(t, 0.0) for t, w in zip(unique, weights, strict=True)) / total
+        for term, weight in zip(unique, weights, strict=True):
+            posting = self._postings.get(term)
+            if posting is not None:
+                coverage[posting[0]] += weight * posting[1]
+        coverage /= total
         bm = np.asarray(self._bm25.get_scores(terms), dtype=float)
         bm_rel = bm / bm.max() if bm.max() > 0 else bm
-        fuzzy = np.zeros(len(self.cards))
+        score = W_COVERAGE * coverage + W_BM25 * bm_rel
+        # the whole-question similarity is computed for the most promising cards only
+        shortlist = np.argsort(-score, kind="stable")[:FUZZY_SHORTLIST]
         query = self._content(question)
         if query:
-            sims = process.cdist([query], self._phrases, scorer=fuzz.token_sort_ratio)[0]
-            for owner, sim in zip(self._phrase_owner, sims, strict=True):
+            phrase_ids = [k for j in shortlist for k in self._card_phrases[j]]
+            sims = process.cdist([query], [self._phrases[k] for k in phrase_ids], scorer=fuzz.token_sort_ratio)[0]
+            fuzzy = np.zeros(len(self.cards))
+            for k, sim in zip(phrase_ids, sims, strict=True):
+                owner = self._phrase_owner[k]
                 fuzzy[owner] = max(fuzzy[owner], sim / 100.0)
-        score = W_COVERAGE * coverage + W_FUZZY * fuzzy + W_BM25 * bm_rel
+            score = score + W_FUZZY * fuzzy
         # one or two common words are weak evidence, however well they match
         score *= min(1.0, 0.6 + 0.4 * total / MIN_EVIDENCE)
         order = np.argsort(-score, kind="stable")[: max(limit, 3)]
