@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hmac
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot import broadcasts, delivery, feedback_report, handovers, questions
@@ -32,6 +34,7 @@ from reporting.plans import Plan, load_plans
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "web" / "templates"))
 TEMPLATES.env.filters["vn"] = lambda value: "—" if value is None else format_number(round(float(value), 1))
 COOKIE = "agribot_session"
+T = TypeVar("T")
 ROLE_LABELS = {"extension_officer": "Cán bộ khuyến nông xã", "cooperative": "HTX", "farm": "Trang trại",
                "provincial_official": "Cán bộ tỉnh", "admin": "Quản trị"}
 
@@ -52,6 +55,17 @@ def _account(request: Request) -> auth.Account:
     if account is None:
         raise NotLoggedIn
     return account
+
+
+async def _read(request: Request, fn: Callable[[Session], T]) -> T:
+    """Run a read-only query function on a fresh session, off the event loop."""
+    runtime = _runtime(request)
+
+    def run() -> T:
+        with runtime.sessions() as session:
+            return fn(session)
+
+    return await run_in_threadpool(run)
 
 
 def _check_csrf(account: auth.Account, token: str) -> bool:
@@ -216,13 +230,8 @@ def dashboard_router() -> APIRouter:
     @router.get("/questions")
     async def questions_page(request: Request) -> HTMLResponse:
         account = _account(request)
-        runtime = _runtime(request)
-
-        def data() -> list[Any]:
-            with runtime.sessions() as session:
-                return questions.list_recent(session, limit=300)
-
-        return _render(request, "questions.html", account, rows=await run_in_threadpool(data), tz=VIETNAM)
+        rows = await _read(request, lambda session: questions.list_recent(session, limit=300))
+        return _render(request, "questions.html", account, rows=rows, tz=VIETNAM)
 
     @router.get("/invites")
     async def invites_page(request: Request) -> HTMLResponse:
@@ -311,25 +320,13 @@ def dashboard_router() -> APIRouter:
     @router.get("/handovers")
     async def handovers_page(request: Request) -> HTMLResponse:
         account = _account(request)
-        runtime = _runtime(request)
-
-        def data() -> list[Any]:
-            with runtime.sessions() as session:
-                return handovers.queue(session, province_code=account.province_code)
-
-        return _render(request, "handovers.html", account, rows=await run_in_threadpool(data), tz=VIETNAM,
-                       now=utcnow(), units=units)
+        rows = await _read(request, lambda session: handovers.queue(session, province_code=account.province_code))
+        return _render(request, "handovers.html", account, rows=rows, tz=VIETNAM, now=utcnow(), units=units)
 
     @router.get("/feedback")
     async def feedback_page(request: Request) -> HTMLResponse:
         account = _account(request)
-        runtime = _runtime(request)
-
-        def data() -> list[Any]:
-            with runtime.sessions() as session:
-                return feedback_report.groups(session)
-
-        return _render(request, "feedback.html", account, groups=await run_in_threadpool(data))
+        return _render(request, "feedback.html", account, groups=await _read(request, feedback_report.groups))
 
     @router.get("/broadcasts")
     async def broadcasts_page(request: Request, queued: int | None = None) -> HTMLResponse:

@@ -189,8 +189,8 @@ def _next(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef:
     return _summary(ctx, unit, form, draft)
 
 
-def answer(ctx: Context) -> list[Reply]:
-    """Typed text while a question is open."""
+def _open(ctx: Context) -> tuple[ReportingUnit, Report] | list[Reply]:
+    """The reporter's unit and the open draft of this conversation, or the reply saying why not."""
     who = _reporter(ctx)
     if isinstance(who, list):
         return who
@@ -199,6 +199,15 @@ def answer(ctx: Context) -> list[Reply]:
     if draft is None:
         ctx.state.reset()
         return [menu_reply(ctx, ctx.t("report_expired"))]
+    return unit, draft
+
+
+def answer(ctx: Context) -> list[Reply]:
+    """Typed text while a question is open."""
+    opened = _open(ctx)
+    if isinstance(opened, list):
+        return opened
+    unit, draft = opened
     form = load_forms()[draft.form]
     fdef = form.field(ctx.state.data.get("field", form.fields[0].key))
     text = ctx.args.strip()
@@ -378,14 +387,10 @@ def _pick(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef:
 
 def summary_text(ctx: Context) -> list[Reply]:
     """Text typed while the summary is shown: show it again (the buttons decide)."""
-    who = _reporter(ctx)
-    if isinstance(who, list):
-        return who
-    _, unit = who
-    draft = _draft(ctx, unit)
-    if draft is None:
-        ctx.state.reset()
-        return [menu_reply(ctx, ctx.t("report_expired"))]
+    opened = _open(ctx)
+    if isinstance(opened, list):
+        return opened
+    unit, draft = opened
     return _summary(ctx, unit, load_forms()[draft.form], draft)
 
 
