@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.conversation.types import Reply
+from bot.conversation.types import Button, Reply
 from bot.storage.models import OutgoingMessage
 from reporting.clock import VIETNAM
 
@@ -95,8 +95,6 @@ def progress(session: Session, *, broadcast_id: int) -> dict[str, int]:
 
 
 def replies_of(row: OutgoingMessage) -> list[Reply]:
-    from bot.conversation.types import Button
-
     out = []
     for r in row.payload.get("replies", []):
         rows = [[Button(b["text"], b["data"]) for b in line] for line in r.get("buttons", [])]

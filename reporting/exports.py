@@ -18,7 +18,7 @@ STATUS = {"ok": "có số liệu", "missing": "chưa báo cáo", "no_baseline": 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
+def fmt_number(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return format_number(round(value, digits))
@@ -28,7 +28,13 @@ def value_text(result: IndicatorResult) -> str:
     unit = result.definition.unit
     if result.value is None:
         return "chưa tính được"
-    return f"{_fmt(result.value)} %" if unit == "%" else f"{_fmt(result.value, 2)} {unit}"
+    return f"{fmt_number(result.value)} %" if unit == "%" else f"{fmt_number(result.value, 2)} {unit}"
+
+
+def target_text(result: IndicatorResult) -> str | None:
+    if result.target is None:
+        return None
+    return f"{fmt_number(result.target)} %" if result.definition.unit == "%" else fmt_number(result.target)
 
 
 def to_json(report: IndicatorReport, completeness: list[FormCompleteness]) -> dict[str, Any]:
@@ -40,8 +46,8 @@ def to_table(report: IndicatorReport, completeness: list[FormCompleteness]) -> s
     lines = [plan.document, f"Kỳ: {period.label(plan.cutoff_day)}", ""]
     rows = [("Chỉ tiêu", "Giá trị", "Mục tiêu", "Còn thiếu", "Xã báo cáo")]
     for r in report.results:
-        target = "—" if r.target is None else (f"{_fmt(r.target)} %" if r.definition.unit == "%" else _fmt(r.target))
-        gap = "—" if r.gap is None else _fmt(r.gap)
+        target = target_text(r) or "—"
+        gap = "—" if r.gap is None else fmt_number(r.gap)
         rows.append((r.definition.title, value_text(r), target, gap, f"{r.communes_reporting}/{r.communes_total}"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
     for i, row in enumerate(rows):

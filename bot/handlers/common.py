@@ -7,7 +7,7 @@ import re
 from bot.conversation.router import Context
 from bot.conversation.types import Button, Reply
 from bot.knowledge.cards import Card
-from reporting import people
+from reporting import people, units
 
 MENU = "menu"
 TOPIC = "topic"
@@ -84,3 +84,21 @@ def card_reply(ctx: Context, card: Card) -> Reply:
     rows.append([officer_button(ctx)])
     rows.append([b for b in (back, menu_button(ctx)) if b is not None])
     return Reply.with_rows(text, rows)
+
+
+def find_commune(ctx: Context, text: str, button_prefix: str) -> int | list[Reply]:
+    """The commune the user typed (any province), or the reply asking again / offering choices.
+
+    Choices are buttons ``<button_prefix><code>`` labelled "Xã X, Tỉnh Y".
+    """
+    text = text.strip()
+    found = units.find_communes(text, limit=6) if text else []
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        return [Reply(ctx.t("commune_unknown", typed=text))]
+    rows = []
+    for c in found:
+        province = units.province(c.province_code)
+        rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], f"{button_prefix}{c.code}")])
+    return [Reply.with_rows(ctx.t("commune_choose"), rows)]

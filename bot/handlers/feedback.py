@@ -8,8 +8,9 @@ from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
 from bot.handlers.ask import LAST_QUESTION
-from bot.handlers.common import menu_reply, officer_button
+from bot.handlers.common import find_commune, menu_reply, officer_button
 from bot.storage.models import Feedback, Subscription
+from reporting import units
 
 SUBSCRIBE_COMMUNE = "sub.commune"
 
@@ -73,15 +74,8 @@ def subscription_button(ctx: Context) -> list[Reply]:
 
 
 def subscribe_commune(ctx: Context) -> list[Reply]:
-    from reporting import units
-
-    found = units.find_communes(ctx.args.strip(), limit=6) if ctx.args.strip() else []
-    if len(found) != 1:
-        rows = [[Button(f"{c.name}, {units.province(c.province_code).name}"[:60], f"subc:{c.code}")]  # type: ignore[union-attr]
-                for c in found]
-        key = "commune_choose" if found else "commune_unknown"
-        return [Reply.with_rows(ctx.t(key, typed=ctx.args.strip()), rows)]
-    return _after_commune(ctx, found[0].code)
+    found = find_commune(ctx, ctx.args, "subc:")
+    return found if isinstance(found, list) else _after_commune(ctx, found)
 
 
 def _after_commune(ctx: Context, code: int) -> list[Reply]:
@@ -92,8 +86,6 @@ def _after_commune(ctx: Context, code: int) -> list[Reply]:
 
 
 def subscribe_commune_button(ctx: Context) -> list[Reply]:
-    from reporting import units
-
     if not ctx.args.isdigit() or units.commune(int(ctx.args)) is None:
         return [menu_reply(ctx, ctx.t("unknown_button"))]
     return _after_commune(ctx, int(ctx.args))

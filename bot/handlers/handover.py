@@ -13,7 +13,7 @@ from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
 from bot.handlers.ask import LAST_QUESTION
-from bot.handlers.common import OFFICER, menu_reply
+from bot.handlers.common import OFFICER, find_commune, menu_reply
 from bot.storage.models import ChatUser, HandoverRequest
 from reporting import people, units
 
@@ -72,17 +72,8 @@ def _set_commune(ctx: Context, code: int) -> list[Reply]:
 
 
 def commune_answer(ctx: Context) -> list[Reply]:
-    text = ctx.args.strip()
-    found = units.find_communes(text, limit=6) if text else []
-    if len(found) == 1:
-        return _set_commune(ctx, found[0].code)
-    if not found:
-        return [Reply(ctx.t("commune_unknown", typed=text))]
-    rows = []
-    for c in found:
-        province = units.province(c.province_code)
-        rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], f"ho:commune:{c.code}")])
-    return [Reply.with_rows(ctx.t("commune_choose"), rows)]
+    found = find_commune(ctx, ctx.args, "ho:commune:")
+    return found if isinstance(found, list) else _set_commune(ctx, found)
 
 
 def _request(ctx: Context, raw: str) -> HandoverRequest | None:

@@ -9,7 +9,7 @@ from bot.handlers.common import menu_reply
 from reporting import charts, people
 from reporting.clock import local_date
 from reporting.completeness import completeness
-from reporting.exports import _fmt, to_xlsx, value_text
+from reporting.exports import target_text, to_xlsx, value_text
 from reporting.indicators import compute
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, load_plans
@@ -74,10 +74,8 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
     rates = completeness(ctx.session, plan=plan, period=period)
     lines = [ctx.t("indicators_title", plan=plan.name, period=period.label(plan.cutoff_day)), ""]
     for r in report.results:
-        target = ""
-        if r.target is not None:
-            target = ctx.t("indicator_target", target=f"{_fmt(r.target)} %" if r.definition.unit == "%"
-                           else _fmt(r.target))
+        goal = target_text(r)
+        target = ctx.t("indicator_target", target=goal) if goal else ""
         lines.append(ctx.t("indicator_line", title=r.definition.title, value=value_text(r), target=target,
                            reporting=r.communes_reporting, total=r.communes_total))
     if rates:

@@ -139,7 +139,7 @@ class SearchIndex:
         self.margin = margin
         self.folder = WordFolder(stopwords)
         self.canon = Canonicaliser(synonyms, self.folder)
-        self._credit: list[dict[str, float]] = []
+        card_credits: list[dict[str, float]] = []
         self._phrases: list[str] = []
         self._phrase_owner: list[int] = []
         docs: list[list[str]] = []
@@ -151,13 +151,13 @@ class SearchIndex:
             credit = dict.fromkeys(body, CREDIT_BODY)
             credit.update(dict.fromkeys(summary, CREDIT_SUMMARY))
             credit.update(dict.fromkeys(names, CREDIT_NAMES))
-            self._credit.append(credit)
+            card_credits.append(credit)
             for phrase in [card.title, *card.keywords, *card.synonyms]:
                 self._phrases.append(self._content(phrase))
                 self._phrase_owner.append(i)
         df: Counter[str] = Counter()
         postings: dict[str, tuple[list[int], list[float]]] = {}
-        for j, credit in enumerate(self._credit):
+        for j, credit in enumerate(card_credits):
             df.update(credit.keys())
             for term, value in credit.items():
                 ids, credits = postings.setdefault(term, ([], []))
