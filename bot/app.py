@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -48,6 +48,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         if generated:
             log.warning("dashboard /admin: user 'admin', password '%s' (generated; set AGRIBOT_ADMIN_PASSWORD)",
                         generated)
+        runtime.leases.start(runtime.sessions)  # keeps the leases of the replies this process sends
         if telegram is not None:
             await telegram.start()
         if scheduler is not None:
@@ -62,6 +63,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                 await telegram.stop()
             if zalo is not None:
                 await zalo.stop()
+            await runtime.leases.stop()
             runtime.close()
 
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
@@ -78,10 +80,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:
         db_ok = await run_in_threadpool(runtime.database_ok)
+        zalo_state: Literal["ok", "needs_reauth"] | None = None
+        if zalo is not None and db_ok:
+            zalo_state = "needs_reauth" if await run_in_threadpool(zalo.needs_reauth) else "ok"
         body = Health(
-            status="ok" if db_ok else "degraded",
+            status="ok" if db_ok and zalo_state != "needs_reauth" else "degraded",
             database="ok" if db_ok else "down",
             cards=len(runtime.services.library.cards),
+            zalo=zalo_state,
         )
         return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
 

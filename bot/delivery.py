@@ -1,8 +1,16 @@
 """The delivery queue: every proactive message is a row, sent by one worker within limits.
 
 Rows go pending → sending → sent (or failed, or skipped when a channel's rules forbid sending,
-e.g. outside Zalo's free-reply window). A restart resets rows left "sending" to "pending".
-Quiet hours (21:00–06:30 Vietnam time) hold reminders and broadcasts until morning.
+e.g. outside Zalo's free-reply window). Quiet hours (21:00–06:30 Vietnam time) hold reminders
+and broadcasts until morning.
+
+Crash safety. "sending" is a lease that the sending process renews (``renew``); when a process
+dies, its rows' leases run out and ``recover`` queues them again. Each platform call of a row
+is numbered: ``dispatching`` marks the call on the wire before it is made, ``dispatched``
+counts it done after. A recovered row goes on after the calls already made; the one call that
+was on the wire when the process died is not made again (the platform most likely has it) and
+is counted in ``uncertain``. So a kill -9 neither loses nor repeats a message, except a call
+killed in the microseconds between its mark and its first byte on the wire.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from reporting.clock import VIETNAM
 QUIET_START = time(21, 0)
 QUIET_END = time(6, 30)
 MAX_ATTEMPTS = 5
+HOLD = timedelta(seconds=60)
+HELD = "held: the channel cannot send for now"
 
 
 def after_quiet_hours(moment: datetime) -> datetime:
@@ -34,15 +44,19 @@ def after_quiet_hours(moment: datetime) -> datetime:
 
 def enqueue(session: Session, *, channel: str, user_id: str, replies: list[Reply], kind: str, now: datetime,
             quiet: bool = True, broadcast_id: int | None = None, dedupe_key: str | None = None,
-            ) -> OutgoingMessage | None:
-    """Queue one message (several replies sent in order); None if ``dedupe_key`` was queued before."""
+            claim_now: bool = False) -> OutgoingMessage | None:
+    """Queue one message (several replies sent in order); None if ``dedupe_key`` was queued before.
+
+    ``claim_now``: the caller sends it at once (a reply), holding the lease from the start.
+    """
     if dedupe_key is not None and session.scalar(
             select(OutgoingMessage.id).where(OutgoingMessage.dedupe_key == dedupe_key)) is not None:
         return None
     row = OutgoingMessage(
         channel=channel, user_id=user_id, kind=kind, payload={"replies": [r.to_dict() for r in replies]},
-        state="pending", not_before=after_quiet_hours(now) if quiet else now, broadcast_id=broadcast_id,
-        dedupe_key=dedupe_key, created_at=now,
+        state="sending" if claim_now else "pending", not_before=after_quiet_hours(now) if quiet else now,
+        broadcast_id=broadcast_id, dedupe_key=dedupe_key, created_at=now, attempts=1 if claim_now else 0,
+        claimed_at=now if claim_now else None, parts_done=0, in_flight=False, uncertain=0,
     )
     try:
         with session.begin_nested():
@@ -60,13 +74,63 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[OutgoingMessag
     for row in rows:
         row.state = "sending"
         row.attempts += 1
+        row.claimed_at = now
     session.flush()
     return rows
+
+
+def renew(session: Session, *, message_ids: list[int], now: datetime) -> None:
+    """The sending process is alive: extend the leases of the rows it holds."""
+    if message_ids:
+        session.execute(update(OutgoingMessage).where(OutgoingMessage.id.in_(message_ids),
+                                                      OutgoingMessage.state == "sending").values(claimed_at=now))
+
+
+def dispatching(session: Session, *, message_id: int, part: int, now: datetime) -> None:
+    """Call ``part`` of the row goes on the wire now (committed before the call is made)."""
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id,
+                                                  OutgoingMessage.parts_done == part)
+                    .values(in_flight=True, claimed_at=now))
+
+
+def dispatched(session: Session, *, message_id: int, part: int, uncertain: bool = False) -> None:
+    """Call ``part`` is done (``uncertain``: it timed out, so it may have arrived: not made again)."""
+    values: dict[str, object] = {"parts_done": part + 1, "in_flight": False}
+    if uncertain:
+        values["uncertain"] = OutgoingMessage.uncertain + 1
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id,
+                                                  OutgoingMessage.parts_done == part).values(**values))
+
+
+def undispatched(session: Session, *, message_id: int) -> None:
+    """The call on the wire was refused before delivery (429, token expired): it may be made again."""
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(in_flight=False))
+
+
+def recover(session: Session, *, now: datetime, lease: timedelta) -> tuple[int, int]:
+    """Queue again the rows whose sender died; returns (rows queued again, calls cut off)."""
+    rows = [*session.scalars(select(OutgoingMessage).where(
+        OutgoingMessage.state == "sending",
+        (OutgoingMessage.claimed_at.is_(None)) | (OutgoingMessage.claimed_at < now - lease)).with_for_update())]
+    cut = 0
+    for row in rows:
+        if row.in_flight:
+            row.parts_done, row.uncertain, row.in_flight = row.parts_done + 1, row.uncertain + 1, False
+            cut += 1
+        row.state, row.not_before, row.claimed_at = "pending", now, None
+    session.flush()
+    return len(rows), cut
 
 
 def finish(session: Session, *, message_id: int, state: str, now: datetime, error: str | None = None) -> None:
     row = session.get(OutgoingMessage, message_id)
     if row is None:
+        return
+    row.in_flight, row.claimed_at = False, None
+    if state == "hold":  # the channel cannot send for now (e.g. Zalo needs authorising again)
+        row.state, row.last_error = "pending", HELD
+        row.attempts = max(0, row.attempts - 1)
+        row.not_before = now + HOLD
         return
     if state == "retry":
         if row.attempts >= MAX_ATTEMPTS:
@@ -80,18 +144,16 @@ def finish(session: Session, *, message_id: int, state: str, now: datetime, erro
         row.sent_at = now
 
 
-def reset_in_flight(session: Session) -> int:
-    """After a crash: rows left "sending" go back to the queue."""
-    result = session.execute(update(OutgoingMessage).where(OutgoingMessage.state == "sending")
-                             .values(state="pending"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def progress(session: Session, *, broadcast_id: int) -> dict[str, int]:
-    states = session.scalars(select(OutgoingMessage.state).where(OutgoingMessage.broadcast_id == broadcast_id))
-    counts = Counter(states)
+    """Counts of a broadcast; ``uncertain``: sent ones cut off by a crash (not sent twice)."""
+    rows = session.execute(select(OutgoingMessage.state, OutgoingMessage.uncertain)
+                           .where(OutgoingMessage.broadcast_id == broadcast_id))
+    counts: Counter[str] = Counter()
+    for state, uncertain in rows:
+        counts[state] += 1
+        counts["uncertain"] += 1 if uncertain and state == "sent" else 0
     return {"sent": counts["sent"], "pending": counts["pending"] + counts["sending"],
-            "failed": counts["failed"] + counts["skipped"]}
+            "failed": counts["failed"] + counts["skipped"], "uncertain": counts["uncertain"]}
 
 
 def replies_of(row: OutgoingMessage) -> list[Reply]:

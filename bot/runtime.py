@@ -13,15 +13,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import delivery
 from bot.conversation import state as state_service
 from bot.conversation.flood import FloodGuard
 from bot.conversation.router import Router
 from bot.conversation.types import IncomingMessage, Reply
 from bot.handlers import register_all
+from bot.leases import Leases
 from bot.services import BotServices, build_services
 from bot.settings import Settings
 from bot.storage import migrate
-from bot.storage.db import make_engine, make_session_factory, unit_of_work
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
 from bot.storage.models import ProcessedDelivery
 
 
@@ -41,6 +43,7 @@ class Runtime:
     services: BotServices
     router: Router
     flood: FloodGuard = field(default_factory=FloodGuard)
+    leases: Leases = field(default_factory=Leases)
     _db_ok: bool = True
     _db_checked_at: float = -1e9
 
@@ -67,16 +70,39 @@ class Runtime:
         The delivery is recorded in the same transaction as the conversation step, so a
         repeated webhook or a restart during polling cannot answer or file twice.
         """
+        handled = self.handle_once_queued(message, delivery_id, queue=False)
+        return None if handled is None else handled[0]
+
+    def handle_once_queued(self, message: IncomingMessage, delivery_id: str, *, queue: bool = True,
+                           also: Callable[[Session], None] | None = None) -> tuple[list[Reply], int | None] | None:
+        """``handle_once``, with the replies also written to the delivery queue in the same
+        transaction (``queue``), claimed by this process to send at once: a crash before they
+        are sent loses nothing (another process, or this one restarted, sends them). Returns the
+        replies and their queue row, or None for a delivery seen before. ``also`` runs in the
+        same transaction.
+        """
         flooded = self._flooded(message)
         if flooded is not None:
-            return flooded
+            return flooded, None
         try:
             with unit_of_work(self.sessions) as session:
                 if session.get(ProcessedDelivery, (message.channel, delivery_id)) is not None:
                     return None
                 session.add(ProcessedDelivery(channel=message.channel, delivery_id=delivery_id))
                 session.flush()
-                return self.router.handle(session, message)
+                replies = self.router.handle(session, message)
+                if also is not None:
+                    also(session)
+                row = None
+                if queue and replies:
+                    row = delivery.enqueue(session, channel=message.channel, user_id=message.user_id,
+                                           replies=replies, kind="reply", now=utcnow(), quiet=False,
+                                           claim_now=True)
+                    session.flush()
+                message_id = row.id if row is not None else None
+            if message_id is not None:
+                self.leases.hold(message_id)  # renewed from now on; released when sent
+            return replies, message_id
         except IntegrityError:  # the same delivery committed concurrently
             return None
         except OperationalError as exc:
@@ -131,6 +157,7 @@ def create_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         services=services,
         router=build_router(services),
         flood=FloodGuard(limit=settings.flood_limit_per_minute, per_seconds=60.0),
+        leases=Leases(settings.delivery_lease_seconds),
     )
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     handover_escalate_hours: float = Field(default=24.0, gt=0)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)
     scheduler_enabled: bool = True
+    # a message being sent is "leased" by its process; when the process dies, the lease runs out
+    # and the message is queued again (longer than any one send, 429 waits included)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
 
     # Q&A: below this calibrated score the bot does not answer with a card.
     answer_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
@@ -61,6 +64,9 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = Field(default="https://openapi.zalo.me", validation_alias=_platform("ZALO_API_BASE_URL"))
     zalo_oauth_url: str = Field(default="https://oauth.zaloapp.com/v4/oa/access_token",
                                 validation_alias=_platform("ZALO_OAUTH_URL"))
+    # timeout of one call to Zalo; a token refresh left unanswered this long (+5 s) by a process
+    # that died is taken over by another (which tries the stored refresh token again)
+    zalo_http_timeout: float = Field(default=15.0, gt=0)
     # events whose timestamp is further than this from now are replays and ignored
     zalo_replay_seconds: int = Field(default=300, gt=0)
     # public address of this service (https://bot.example.vn), for links to charts and workbooks

@@ -192,7 +192,7 @@ def test_broadcast_of_2000_with_429s_and_a_restart_reaches_each_recipient_once(s
     rt = create_runtime(cfg)
     try:
         with rt.sessions() as s:
-            assert delivery.progress(s, broadcast_id=broadcast_id) == {"sent": n, "pending": 0, "failed": 0}
+            assert delivery.progress(s, broadcast_id=broadcast_id) == {"sent": n, "pending": 0, "failed": 0, "uncertain": 0}
             assert s.scalar(select(func.count()).select_from(OutgoingMessage)) == n
     finally:
         rt.close()
@@ -235,7 +235,7 @@ def test_worker_finishes_in_flight_messages_when_stopped(settings) -> None:
     rt = create_runtime(cfg)
     seen: list[str] = []
 
-    async def slow(user_id: str, replies: list[Reply]) -> str:
+    async def slow(user_id: str, replies: list[Reply], dispatch: object) -> str:
         await asyncio.sleep(0.3)
         seen.append(user_id)
         return "sent"

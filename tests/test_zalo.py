@@ -136,11 +136,11 @@ def test_nothing_is_sent_past_the_free_reply_window(zalo) -> None:
         try:
             with unit_of_work(rt.sessions) as s:  # 49 hours have passed since the user wrote
                 s.get(ReplyWindow, ("zalo", USER)).last_inbound_at = utcnow() - timedelta(hours=49)
-            outside = await channel.send(USER, [Reply("Nhắc hạn báo cáo")], proactive=True)
+            outside = await channel.send(USER, [Reply("Nhắc hạn báo cáo")])
             with unit_of_work(rt.sessions) as s:  # a fresh window with 7 of 8 free messages used
                 row = s.get(ReplyWindow, ("zalo", USER))
                 row.last_inbound_at, row.sent_since = utcnow(), 7
-            inside = await channel.send(USER, [Reply("một"), Reply("hai")], proactive=True)
+            inside = await channel.send(USER, [Reply("một"), Reply("hai")])
             return outside, inside
         finally:
             await channel.stop()

@@ -29,6 +29,13 @@ def take(session: Session, *, channel: str, user_id: str, now: datetime) -> bool
     return True
 
 
+def give_back(session: Session, *, channel: str, user_id: str) -> None:
+    """A free message taken but not used (the send was held)."""
+    row = session.get(ReplyWindow, (channel, user_id))
+    if row is not None and row.sent_since > 0:
+        row.sent_since -= 1
+
+
 def remaining(session: Session, *, channel: str, user_id: str, now: datetime) -> int:
     row = session.get(ReplyWindow, (channel, user_id))
     if row is None or now - row.last_inbound_at > WINDOW:

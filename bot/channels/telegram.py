@@ -26,13 +26,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import files
 from bot.channels.telegram_limits import SendLimiter
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
 from bot.runtime import Runtime, retry_while_database_down
+from bot.sender import Dispatch, send_claimed
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -192,41 +193,65 @@ class TelegramChannel:
                 await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
             except TelegramError as exc:
                 log.info("typing action failed: %s", exc)
-            replies = await retry_while_database_down(
-                lambda: asyncio.to_thread(self.runtime.handle_once, message, f"update:{update.update_id}"))
-            if replies is None:
+            handled = await retry_while_database_down(
+                lambda: asyncio.to_thread(self.runtime.handle_once_queued, message, f"update:{update.update_id}"))
+            if handled is None:
                 log.info("update %s already handled", update.update_id)
                 return
-            await self.send(chat_id, replies)
+            replies, queued = handled
+            if queued is None:
+                await self.send(chat_id, replies)
+            else:  # the replies are in the queue too: a crash now loses and repeats nothing
+                await send_claimed(self.runtime, self.deliver, message_id=queued, channel=CHANNEL,
+                                   user_id=message.user_id, replies=replies)
 
-    async def send(self, chat_id: int, replies: list[Reply]) -> bool:
-        """Send replies in order; False (and the user marked inactive) if they blocked the bot."""
+    async def send(self, chat_id: int, replies: list[Reply], dispatch: Dispatch | None = None) -> bool:
+        """Send replies in order; False (and the user marked inactive) if they blocked the bot.
+
+        With a ``dispatch`` (a queued row), replies sent before a crash are skipped and each
+        call is recorded on the wire before it is made; a timed-out call is not made again.
+        """
         bot = self.application.bot
-        try:
-            for reply in replies:
-                markup = keyboard(reply)
+        dispatch = dispatch or Dispatch()
+        for reply in replies:
+            if dispatch.skip():
+                continue
+            markup = keyboard(reply)
+            try:
                 if reply.image:
                     await bot.send_photo(chat_id, self._media(reply.image), caption=to_html(reply.text)[:1024],
-                                         parse_mode=ParseMode.HTML, reply_markup=markup)
+                                         parse_mode=ParseMode.HTML, reply_markup=markup,
+                                         rate_limit_args=dispatch.before)
                 elif reply.document:
                     await bot.send_document(chat_id, self._media(reply.document), caption=to_html(reply.text)[:1024],
-                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+                                            parse_mode=ParseMode.HTML, reply_markup=markup,
+                                            rate_limit_args=dispatch.before)
                 else:
                     await bot.send_message(chat_id, to_html(reply.text), parse_mode=ParseMode.HTML,
-                                           reply_markup=markup, disable_web_page_preview=True)
-        except Forbidden:
-            log.info("chat %s blocked the bot; marking inactive", chat_id)
-            await asyncio.to_thread(self.runtime.set_user_active, CHANNEL, str(chat_id), False)
-            return False
+                                           reply_markup=markup, disable_web_page_preview=True,
+                                           rate_limit_args=dispatch.before)
+            except TimedOut:
+                log.warning("telegram send timed out: it may have arrived, so it is not sent again")
+                await dispatch.after(uncertain=True)
+                continue
+            except Forbidden:
+                await dispatch.refused()
+                log.info("chat %s blocked the bot; marking inactive", chat_id)
+                await asyncio.to_thread(self.runtime.set_user_active, CHANNEL, str(chat_id), False)
+                return False
+            except TelegramError:
+                await dispatch.refused()
+                raise
+            await dispatch.after()
         return True
 
-    async def deliver(self, user_id: str, replies: list[Reply]) -> str:
+    async def deliver(self, user_id: str, replies: list[Reply], dispatch: Dispatch) -> str:
         """Outlet for the delivery queue: sent, or failed when the user blocked the bot.
 
         Errors left after the limiter's own retries (429 once, 5xx with backoff) propagate, so
         the queue tries again later.
         """
-        return "sent" if await self.send(int(user_id), replies) else "failed"
+        return "sent" if await self.send(int(user_id), replies, dispatch) else "failed"
 
     def _media(self, ref: str) -> Any:
         """A generated file (``/files/<name>``) as an upload; anything else (URL, file id) as is."""

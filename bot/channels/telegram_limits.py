@@ -4,6 +4,10 @@ A python-telegram-bot ``BaseRateLimiter``: every Bot API call passes through it.
 waits ``retry_after`` (holding back every other send meanwhile) and retries that call once;
 on a network error where nothing reached Telegram it retries with backoff. A timed-out call
 is not retried, because Telegram may already have delivered it (no duplicates).
+
+``rate_limit_args`` may carry a "going on the wire" callback: it runs once the call has its
+slot, just before the request is made (the delivery queue records the call there, so a crash
+during the request never makes it twice).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -26,10 +30,11 @@ CHAT_SENDS = ("send", "edit", "copy", "forward")
 UNLIMITED = {"getUpdates", "getMe", "answerCallbackQuery", "setWebhook", "deleteWebhook",
              "setMyCommands", "getWebhookInfo", "sendChatAction", "close", "logOut"}
 MAX_CHATS = 10_000
+OnWire = Callable[[], Awaitable[None]]
 NETWORK_RETRIES = 3
 
 
-class SendLimiter(BaseRateLimiter[int]):
+class SendLimiter(BaseRateLimiter[OnWire]):
     def __init__(self, *, overall_per_second: float = 30.0, per_chat_per_second: float = 1.0,
                  backoff_seconds: float = 0.5) -> None:
         # a capacity of one: sends are spaced evenly, never a burst that a sliding window would refuse
@@ -61,15 +66,19 @@ class SendLimiter(BaseRateLimiter[int]):
         return limiter
 
     async def _once(self, callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any,
-                    kwargs: dict[str, Any], endpoint: str, data: dict[str, Any]) -> JSON:
+                    kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], on_wire: OnWire | None) -> JSON:
         await self._open.wait()
         if endpoint in UNLIMITED:
             return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
         if chat_id is not None and endpoint.startswith(CHAT_SENDS):
             async with self._chat_limiter(chat_id), self._overall:
+                if on_wire is not None:
+                    await on_wire()
                 return await callback(*args, **kwargs)
         async with self._overall:
+            if on_wire is not None:
+                await on_wire()
             return await callback(*args, **kwargs)
 
     async def process_request(
@@ -79,13 +88,13 @@ class SendLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: OnWire | None,
     ) -> JSON:
         network_tries = 0
         retried_429 = False
         while True:
             try:
-                return await self._once(callback, args, kwargs, endpoint, data)
+                return await self._once(callback, args, kwargs, endpoint, data, rate_limit_args)
             except RetryAfter as exc:
                 if retried_429:
                     raise

@@ -56,6 +56,9 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     cards: int
+    # Zalo enabled: "needs_reauth" when Zalo refused the stored refresh token (messages are held
+    # until an admin stores a new pair with `agribot zalo token`)
+    zalo: Literal["ok", "needs_reauth"] | None = None
 
 
 def _out(reply: Reply) -> ReplyOut:

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,15 +23,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot import files
 from bot.channels import reply_window
 from bot.conversation.split import split_text
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.delivery import HELD
 from bot.runtime import Runtime, retry_while_database_down
+from bot.sender import Dispatch, send_claimed
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
-from bot.storage.models import OAuthToken, PendingChoices
+from bot.storage.models import OAuthToken, OutgoingMessage, PendingChoices
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +92,21 @@ def to_incoming(event: dict[str, Any], choices: list[str] | None = None) -> Inco
     return None
 
 
+class TokenUnavailable(Exception):
+    """No usable access token now: Zalo needs authorising again, or a refresh is unfinished."""
+
+
+class ZaloUnreachable(Exception):
+    """Zalo could not be reached; nothing was delivered (the queue tries again later)."""
+
+
 class ZaloChannel:
     def __init__(self, runtime: Runtime, settings: Settings) -> None:
         if not (settings.zalo_app_id and settings.zalo_oa_secret_key):
             raise ValueError("ZALO_APP_ID and ZALO_OA_SECRET_KEY are required for Zalo")
         self.runtime = runtime
         self.settings = settings
-        self.http = httpx.AsyncClient(timeout=15)
+        self.http = httpx.AsyncClient(timeout=settings.zalo_http_timeout)
         self._refresh_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -131,8 +143,19 @@ class ZaloChannel:
             if message is None:
                 return
             delivery = f"msg:{message.message_id}" if message.message_id else f"ts:{event.get('timestamp')}:{sender}"
-            replies = await retry_while_database_down(lambda: asyncio.to_thread(self._handle, message, delivery))
-            if replies:
+
+            def inbound(session: Session) -> None:
+                reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
+
+            handled = await retry_while_database_down(lambda: asyncio.to_thread(
+                self.runtime.handle_once_queued, message, delivery, also=inbound))
+            if handled is None:
+                return
+            replies, queued = handled
+            if queued is not None:  # queued too: a crash or a token problem now loses nothing
+                await send_claimed(self.runtime, self.deliver, message_id=queued, channel=CHANNEL,
+                                   user_id=message.user_id, replies=replies)
+            elif replies:  # the flood warning
                 await self.send(message.user_id, replies)
         except Exception:
             log.exception("zalo event failed")
@@ -141,13 +164,6 @@ class ZaloChannel:
         with self.runtime.sessions() as session:
             row = session.get(PendingChoices, (CHANNEL, user_id))
             return list(row.payloads.get("buttons", [])) if row else None
-
-    def _handle(self, message: IncomingMessage, delivery: str) -> list[Reply] | None:
-        replies = self.runtime.handle_once(message, delivery)
-        if replies is not None:
-            with unit_of_work(self.runtime.sessions) as session:
-                reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
-        return replies
 
     # -- outbound --------------------------------------------------------------------------
     def _bodies(self, user_id: str, reply: Reply) -> tuple[list[dict[str, Any]], list[str] | None]:
@@ -175,30 +191,51 @@ class ZaloChannel:
             bodies[-1]["message"]["attachment"] = template
         return bodies, numbered
 
-    async def send(self, user_id: str, replies: list[Reply], *, proactive: bool = False) -> int:
-        """Send within the free-reply window; returns how many messages went out."""
-        sent = 0
+    async def send(self, user_id: str, replies: list[Reply], dispatch: Dispatch | None = None) -> int:
+        """Send within the free-reply window; returns how many messages are out (sent before a
+        crash included). Raises ``TokenUnavailable`` while Zalo needs authorising again."""
+        dispatch = dispatch or Dispatch()
+        out = 0
         for reply in replies:
             bodies, numbered = self._bodies(user_id, reply)
+            if dispatch.part + len(bodies) <= dispatch.done:  # this whole reply went out before a crash
+                for _ in bodies:
+                    dispatch.skip()
+                out += len(bodies)
+                continue
             await asyncio.to_thread(self._remember_choices, user_id, numbered)
             for body in bodies:
-                allowed = await asyncio.to_thread(self._take_window, user_id)
-                if not allowed:
-                    log.info("zalo: %s message to a user outside the 48 h / 8 message window skipped",
-                             "proactive" if proactive else "reply")
-                    return sent
-                if await self._post_message(body):
-                    sent += 1
-        return sent
+                if dispatch.skip():
+                    out += 1
+                    continue
+                await self._usable_token()  # before using up a free message
+                if not await asyncio.to_thread(self._take_window, user_id, True):
+                    log.info("zalo: message to a user outside the 48 h / 8 message window skipped")
+                    return out
+                try:
+                    if await self._post_message(body, dispatch):
+                        out += 1
+                except TokenUnavailable:
+                    await asyncio.to_thread(self._take_window, user_id, False)  # give the free message back
+                    raise
+        return out
 
-    async def deliver(self, user_id: str, replies: list[Reply]) -> str:
-        """Outlet for the delivery queue: proactive, so skipped outside the free-reply window."""
-        sent = await self.send(user_id, replies, proactive=True)
-        return "sent" if sent else "skipped"
+    async def deliver(self, user_id: str, replies: list[Reply], dispatch: Dispatch) -> str:
+        """Outlet for the delivery queue: skipped outside the free-reply window; held while Zalo
+        needs authorising again (nothing is dropped)."""
+        try:
+            out = await self.send(user_id, replies, dispatch)
+        except TokenUnavailable as exc:
+            log.warning("zalo: message held: %s", exc)
+            return "hold"
+        return "sent" if out else "skipped"
 
-    def _take_window(self, user_id: str) -> bool:
+    def _take_window(self, user_id: str, take: bool) -> bool:
         with unit_of_work(self.runtime.sessions) as session:
-            return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())
+            if take:
+                return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())
+            reply_window.give_back(session, channel=CHANNEL, user_id=user_id)
+            return True
 
     def _remember_choices(self, user_id: str, payloads: list[str] | None) -> None:
         with unit_of_work(self.runtime.sessions) as session:
@@ -212,28 +249,48 @@ class ZaloChannel:
             else:
                 row.payloads, row.updated_at = {"buttons": payloads}, utcnow()
 
-    async def _post_message(self, body: dict[str, Any]) -> bool:
+    async def _post_message(self, body: dict[str, Any], dispatch: Dispatch) -> bool:
+        """One message; True if Zalo took it (or may have: a timeout is never sent again)."""
         url = f"{self.settings.zalo_api_base_url.rstrip('/')}/v3.0/oa/message/cs"
         for attempt in range(2):
-            token = await asyncio.to_thread(self._token)
+            token = await self._usable_token()
+            await dispatch.before()
             try:
                 response = await self.http.post(url, headers={"access_token": token}, json=body)
                 data = response.json()
+            except httpx.TimeoutException:
+                log.warning("zalo send timed out: it may have arrived, so it is not sent again")
+                await dispatch.after(uncertain=True)
+                return True
             except (httpx.HTTPError, ValueError) as exc:
-                log.warning("zalo send failed: %s", exc)
-                return False
+                await dispatch.refused()
+                raise ZaloUnreachable(type(exc).__name__) from exc  # the queue tries again later
             error = data.get("error") if isinstance(data, dict) else None
             if error == 0:
+                await dispatch.after()
                 return True
             if error == TOKEN_EXPIRED and attempt == 0:
+                await dispatch.refused()
                 await self.refresh(token)
                 continue
+            await dispatch.after()  # refused for good (e.g. the user unfollowed): not tried again
             log.warning("zalo send refused: error %s %s", error, data.get("message") if isinstance(data, dict) else "")
             return False
         return False
 
     # -- tokens ----------------------------------------------------------------------------
-    def _token_row(self) -> tuple[str, str, int]:
+    # The refresh token is single-use. One refresher at a time across processes: a refresh takes
+    # a lease in the database (``refreshing_since``) before calling Zalo, and stores the new pair
+    # in one transaction as soon as it arrives. A process killed during the call leaves the
+    # lease; once it runs out, the next refresher tries the stored refresh token again: if Zalo
+    # never used it, all goes on; if Zalo did (its answer died with the process), Zalo refuses
+    # it, and the bot marks itself "needs authorising" — messages are held, not dropped, until
+    # an admin stores a new pair (``agribot zalo token``), then they go out.
+    @property
+    def refresh_lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.zalo_http_timeout + 5)
+
+    def _token_row(self) -> OAuthToken:
         """The stored pair; the first time, the pair from the settings (stored once, race-safe)."""
         for _ in range(2):
             try:
@@ -244,44 +301,106 @@ class ZaloChannel:
                         access = settings.zalo_access_token.get_secret_value() if settings.zalo_access_token else ""
                         refresh = settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token \
                             else ""
-                        row = OAuthToken(provider=CHANNEL, access_token=access, refresh_token=refresh, version=1)
+                        row = OAuthToken(provider=CHANNEL, access_token=access, refresh_token=refresh, version=1,
+                                         needs_reauth=False)
                         session.add(row)
-                    return row.access_token, row.refresh_token, row.version
+                        session.flush()
+                    session.expunge(row)
+                    return row
             except IntegrityError:  # another sender stored the first pair at the same moment
                 continue
         raise RuntimeError("could not read the Zalo token pair")
 
-    def _token(self) -> str:
-        return self._token_row()[0]
+    def needs_reauth(self) -> bool:
+        return bool(self._token_row().needs_reauth)
+
+    async def _usable_token(self) -> str:
+        row = await asyncio.to_thread(self._token_row)
+        if row.needs_reauth:
+            raise TokenUnavailable("Zalo refused the refresh token: authorise the app again (agribot zalo token)")
+        return row.access_token
+
+    def _claim_refresh(self, version: int) -> bool:
+        """Take the refresh lease (compare-and-set): False if another refresher holds it."""
+        now = utcnow()
+        with unit_of_work(self.runtime.sessions) as session:
+            result = session.execute(
+                update(OAuthToken).where(
+                    OAuthToken.provider == CHANNEL, OAuthToken.version == version,
+                    OAuthToken.needs_reauth.is_(False),
+                    OAuthToken.refreshing_since.is_(None) | (OAuthToken.refreshing_since < now - self.refresh_lease))
+                .values(refreshing_since=now))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _end_refresh(self, version: int, *, pair: tuple[str, str] | None = None, refused: bool = False) -> None:
+        """Store the new pair (compare-and-set on the version), or mark the refusal; drop the lease."""
+        values: dict[str, Any] = {"refreshing_since": None}
+        if pair is not None:
+            values.update(access_token=pair[0], refresh_token=pair[1], version=version + 1, updated_at=utcnow())
+        if refused:
+            values.update(needs_reauth=True, updated_at=utcnow())
+        with unit_of_work(self.runtime.sessions) as session:
+            session.execute(update(OAuthToken).where(OAuthToken.provider == CHANNEL, OAuthToken.version == version)
+                            .values(**values))
 
     async def refresh(self, expired: str) -> None:
-        """Refresh once: other senders waiting on the lock reuse the new token."""
+        """Refresh once: other senders, here or in other processes, wait and reuse the new token.
+
+        Raises ``TokenUnavailable`` when no new token can be had now (the message is then held).
+        """
+        loop = asyncio.get_running_loop()
         async with self._refresh_lock:
-            access, refresh_token, version = await asyncio.to_thread(self._token_row)
-            if access != expired:
-                return  # someone else refreshed meanwhile
+            deadline = loop.time() + self.refresh_lease.total_seconds() + 5
+            while True:
+                row = await asyncio.to_thread(self._token_row)
+                if row.needs_reauth:
+                    raise TokenUnavailable("Zalo refused the refresh token: authorise the app again")
+                if row.access_token != expired:
+                    return  # someone else refreshed meanwhile
+                if await asyncio.to_thread(self._claim_refresh, row.version):
+                    break
+                if loop.time() > deadline:
+                    raise TokenUnavailable("another process's token refresh has not finished")
+                await asyncio.sleep(0.2)
             secret = self.settings.zalo_app_secret.get_secret_value() if self.settings.zalo_app_secret else ""
             try:
                 response = await self.http.post(
                     self.settings.zalo_oauth_url, headers={"secret_key": secret},
-                    data={"refresh_token": refresh_token, "app_id": self.settings.zalo_app_id or "",
+                    data={"refresh_token": row.refresh_token, "app_id": self.settings.zalo_app_id or "",
                           "grant_type": "refresh_token"})
                 data = response.json()
             except (httpx.HTTPError, ValueError) as exc:
-                log.error("zalo token refresh failed: %s", exc)
-                return
+                # no answer: Zalo may or may not have used the token; the next try tells
+                await asyncio.to_thread(self._end_refresh, row.version)
+                log.error("zalo token refresh failed: %s", type(exc).__name__)
+                raise TokenUnavailable("no answer from Zalo's token endpoint") from exc
             if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
-                log.error("zalo token refresh refused: %s", data.get("error") if isinstance(data, dict) else data)
-                return
-            await asyncio.to_thread(self._store_tokens, version, data["access_token"], data["refresh_token"])
+                await asyncio.to_thread(self._end_refresh, row.version, refused=True)
+                log.error("zalo refused the refresh token (%s): the app must be authorised again; messages "
+                          "are held until `agribot zalo token` stores a new pair",
+                          data.get("error") if isinstance(data, dict) else "no JSON object")
+                raise TokenUnavailable("Zalo refused the refresh token")
+            await asyncio.to_thread(self._end_refresh, row.version,
+                                    pair=(str(data["access_token"]), str(data["refresh_token"])))
             log.info("zalo access token refreshed")
 
-    def _store_tokens(self, version: int, access: str, refresh: str) -> None:
-        """Replace the pair only if nobody else did (compare-and-set on the version)."""
-        with unit_of_work(self.runtime.sessions) as session:
-            session.execute(update(OAuthToken).where(OAuthToken.provider == CHANNEL, OAuthToken.version == version)
-                            .values(access_token=access, refresh_token=refresh, version=version + 1,
-                                    updated_at=utcnow()))
+
+def store_pair(session: Session, *, access: str, refresh: str, now: datetime) -> int:
+    """An admin's new token pair (after authorising the app again): held messages go out now.
+
+    Returns how many held messages were released.
+    """
+    row = session.get(OAuthToken, CHANNEL)
+    if row is None:
+        session.add(OAuthToken(provider=CHANNEL, access_token=access, refresh_token=refresh, version=1,
+                               needs_reauth=False, updated_at=now))
+    else:
+        row.access_token, row.refresh_token, row.version = access, refresh, row.version + 1
+        row.needs_reauth, row.refreshing_since, row.updated_at = False, None, now
+    result = session.execute(update(OutgoingMessage).where(
+        OutgoingMessage.channel == CHANNEL, OutgoingMessage.state == "pending",
+        OutgoingMessage.last_error == HELD, OutgoingMessage.not_before > now).values(not_before=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def zalo_router() -> APIRouter:

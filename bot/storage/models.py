@@ -88,6 +88,10 @@ class OAuthToken(Base):
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
+    # a refresh on the wire (a lease: one refresher across processes); a crash leaves it set
+    refreshing_since: Mapped[datetime | None]
+    # the platform refused the stored refresh token: an admin must authorise the app again
+    needs_reauth: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -223,10 +227,17 @@ class OutgoingMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))  # handover | reminder | digest | broadcast | tip
+    kind: Mapped[str] = mapped_column(String(16))  # reply | handover | reminder | digest | broadcast | tip
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"replies": [Reply.to_dict(), ...]}
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|skipped
     attempts: Mapped[int] = mapped_column(default=0)
+    # "sending" is a lease: the process sending a row renews claimed_at; a row whose lease ran out
+    # (its process died) is queued again. parts_done counts the platform calls already made;
+    # in_flight marks the one call on the wire, so a crash resends no call that had started.
+    claimed_at: Mapped[datetime | None]
+    parts_done: Mapped[int] = mapped_column(default=0)
+    in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
+    uncertain: Mapped[int] = mapped_column(default=0)  # calls cut off by a crash: not sent again
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     broadcast_id: Mapped[int | None]
