@@ -334,6 +334,55 @@ def cmd_feedback_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_zalo_token(args: argparse.Namespace) -> int:
+    """Store a new Zalo token pair (after authorising the app again); held messages go out."""
+    import getpass
+
+    from bot.channels.zalo import store_pair
+    from bot.storage.db import utcnow
+
+    settings = _settings(args)
+    access = args.access_token or (settings.zalo_access_token.get_secret_value() if settings.zalo_access_token
+                                   else None)
+    refresh = args.refresh_token or (settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token
+                                     else None)
+    if not access or not refresh:
+        if not sys.stdin.isatty():
+            print("error: give the new pair with --access-token and --refresh-token, or set ZALO_ACCESS_TOKEN "
+                  "and ZALO_REFRESH_TOKEN", file=sys.stderr)
+            return 2
+        access = access or getpass.getpass("Zalo access token: ").strip()
+        refresh = refresh or getpass.getpass("Zalo refresh token: ").strip()
+    if not access or not refresh:
+        print("error: both tokens are needed", file=sys.stderr)
+        return 2
+    with _database(args) as session:
+        released = store_pair(session, access=access, refresh=refresh, now=utcnow())
+    print(f"zalo: new token pair stored; {released} held messages go out now")
+    return 0
+
+
+def cmd_zalo_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from bot.channels.zalo import CHANNEL
+    from bot.delivery import HELD
+    from bot.storage.models import OAuthToken, OutgoingMessage
+
+    with _database(args, write=False) as session:
+        row = session.get(OAuthToken, CHANNEL)
+        held = session.scalar(select(func.count()).select_from(OutgoingMessage).where(
+            OutgoingMessage.channel == CHANNEL, OutgoingMessage.state == "pending",
+            OutgoingMessage.last_error == HELD)) or 0
+    if row is None:
+        print("zalo: no token pair stored yet (the first send stores the one from ZALO_ACCESS_TOKEN)")
+    else:
+        state = "NEEDS AUTHORISING AGAIN (agribot zalo token)" if row.needs_reauth else "ok"
+        print(f"zalo: {state}; pair version {row.version}, stored {row.updated_at:%Y-%m-%d %H:%M} UTC")
+    print(f"held messages: {held}")
+    return 1 if row is not None and row.needs_reauth else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agribot", description="Trợ lý nông nghiệp tuần hoàn")
     parser.add_argument("--database-url", help="overrides AGRIBOT_DATABASE_URL")
@@ -403,6 +452,15 @@ def build_parser() -> argparse.ArgumentParser:
     fr = feedback_sub.add_parser("report", help="unanswered and 'chưa đúng' questions grouped by wording")
     fr.add_argument("--top", type=int, default=50)
     fr.set_defaults(func=cmd_feedback_report)
+
+    zalo = sub.add_parser("zalo", help="the Zalo Official Account's tokens")
+    zalo_sub = zalo.add_subparsers(dest="zalo_command", required=True)
+    zt = zalo_sub.add_parser("token", help="store a new token pair after authorising the app again")
+    zt.add_argument("--access-token", help="default: ZALO_ACCESS_TOKEN, else asked for")
+    zt.add_argument("--refresh-token", help="default: ZALO_REFRESH_TOKEN, else asked for")
+    zt.set_defaults(func=cmd_zalo_token)
+    zs = zalo_sub.add_parser("status", help="is the token pair usable; how many messages are held")
+    zs.set_defaults(func=cmd_zalo_status)
 
     serve = sub.add_parser("serve", help="run the web app (chat API, webhooks, health)")
     serve.add_argument("--host")

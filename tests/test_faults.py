@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -65,11 +66,12 @@ def test_duplicate_and_out_of_order_updates(settings, fake) -> None:  # noqa: F8
     assert len(tg.sent(CHAT)) == 1 and len(tg.sent(CHAT + 1)) == 1
 
 
-def _serve(db: str, port: int, tmp: Path) -> subprocess.Popen:
+def _serve(db: str, port: int, tmp: Path, **extra: str) -> subprocess.Popen:
     env = {**os.environ, "AGRIBOT_DATABASE_URL": db, "AGRIBOT_PORT": str(port), "AGRIBOT_FILES_DIR": str(tmp),
-           "AGRIBOT_LOG_LEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "AGRIBOT_LOG_LEVEL": "warning", **extra}
+    with open(tmp / "server.log", "ab") as log:  # read it when a test fails
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
     wait_for(lambda: _up(port), timeout=60)
     return process
 
@@ -130,3 +132,117 @@ def test_kill_9_in_the_middle_of_a_report_form(tmp_path: Path, engine: str) -> N
     finally:
         rt.close()
     assert values["participants"] == 25 and values["women"] == 10 and values["coops_represented"] == 0
+
+
+def _kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)  # no shutdown, no flush
+    process.wait()
+
+
+def test_kill_9_during_a_broadcast_neither_loses_nor_repeats_a_message(tmp_path: Path) -> None:
+    from bot import broadcasts, delivery
+    from bot.runtime import create_runtime
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import ChatUser, Subscription
+    from tests.builders import HUU_LUNG
+    from tests.fakes.server import serve
+    from tests.fakes.telegram_api import FakeTelegram
+
+    db, port, n = f"sqlite:///{tmp_path / 'broadcast.db'}", free_port(), 300
+    rt = create_runtime(Settings(database_url=db))
+    try:
+        with unit_of_work(rt.sessions) as s:
+            for i in range(n):
+                s.add(ChatUser(channel="telegram", user_id=str(20_000 + i), commune_code=HUU_LUNG))
+                s.add(Subscription(channel="telegram", user_id=str(20_000 + i), topic="rom-ra"))
+        with unit_of_work(rt.sessions) as s:
+            broadcast_id = broadcasts.create(s, by="test", text="Không đốt rơm rạ sau gặt!", topic="rom-ra",
+                                             province_code=20, now=datetime(2026, 11, 24, 3, 0, tzinfo=UTC)).id
+    finally:
+        rt.close()
+    tg = FakeTelegram(hold_after=120)  # from the 121st message on, Telegram gets them but never answers
+    with serve(tg.app()) as api:
+        env = {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": api,
+               "AGRIBOT_TELEGRAM_RATE_OVERALL": "200", "AGRIBOT_DELIVERY_LEASE_SECONDS": "2"}
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            wait_for(tg.held.is_set, timeout=60)
+
+            def settled_down() -> bool:  # every call the bot started has reached "Telegram"
+                now = len(tg.sent(ok_only=True))
+                time.sleep(0.7)
+                return now == len(tg.sent(ok_only=True))
+
+            wait_for(settled_down, timeout=30)
+        finally:
+            _kill(server)  # while those messages are on the wire, and others wait their turn
+        tg.release.set()  # Telegram answers again
+        try:
+            on_the_wire = len(tg.sent(ok_only=True)) - 120
+            assert on_the_wire > 0 and len(tg.sent(ok_only=True)) < n
+            server = _serve(db, port, tmp_path, **env)
+            try:
+                wait_for(lambda: len({c.params["chat_id"] for c in tg.sent(ok_only=True)}) == n, timeout=90)
+                time.sleep(3.0)  # a lease and more: anything sent twice would show now
+            finally:
+                _kill(server)
+        finally:
+            tg.release.set()
+    per_chat: dict[int, int] = {}
+    for call in tg.sent(ok_only=True):
+        per_chat[int(call.params["chat_id"])] = per_chat.get(int(call.params["chat_id"]), 0) + 1
+    assert len(per_chat) == n and set(per_chat.values()) == {1}  # everyone once: none lost, none twice
+    rt = create_runtime(Settings(database_url=db))
+    try:
+        with rt.sessions() as s:  # those cut off on the wire are counted, not sent again
+            assert delivery.progress(s, broadcast_id=broadcast_id) == {
+                "sent": n, "pending": 0, "failed": 0, "uncertain": on_the_wire}
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize("zalo_had_it", [False, True], ids=["request-lost", "answer-lost"])
+def test_kill_9_during_a_zalo_token_refresh(tmp_path: Path, zalo_had_it: bool) -> None:
+    from tests.fakes.server import serve
+    from tests.fakes.zalo_api import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, post_event
+
+    db, port, user = f"sqlite:///{tmp_path / 'zalo.db'}", free_port(), "zalo-user-1"
+    zalo = FakeZalo(hold_refresh="used" if zalo_had_it else "lost")
+    with serve(zalo.app()) as api:
+        env = {"ZALO_APP_ID": APP_ID, "ZALO_OA_SECRET_KEY": OA_SECRET, "ZALO_APP_SECRET": APP_SECRET,
+               "ZALO_ACCESS_TOKEN": "access-1", "ZALO_REFRESH_TOKEN": "refresh-1", "ZALO_API_BASE_URL": api,
+               "ZALO_OAUTH_URL": f"{api}/v4/oa/access_token", "AGRIBOT_ZALO_HTTP_TIMEOUT": "2",
+               "AGRIBOT_DELIVERY_LEASE_SECONDS": "2"}
+        base = f"http://127.0.0.1:{port}"
+        zalo.expire()  # the first reply meets an expired token: a refresh starts
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            with httpx.Client() as client:
+                assert post_event(client, base, zalo.event(user, "ủ rơm với urê")).status_code == 200
+            wait_for(zalo.refresh_held.is_set, timeout=30)
+        finally:
+            _kill(server)  # during the refresh call
+        try:
+            assert not zalo.to(user)
+            server = _serve(db, port, tmp_path, **env)
+            try:
+                if zalo_had_it:  # the new pair died with the process: Zalo refuses the old token
+                    wait_for(lambda: httpx.get(f"{base}/healthz").json().get("zalo") == "needs_reauth", timeout=60)
+                    assert not zalo.to(user)  # held, not dropped
+                    access, refresh = zalo.authorise_again()  # the admin authorises the app again
+                    done = subprocess.run(
+                        [sys.executable, "-m", "bot.cli", "--database-url", db, "zalo", "token",
+                         "--access-token", access, "--refresh-token", refresh],
+                        cwd=ROOT, capture_output=True, text=True, timeout=60)
+                    assert done.returncode == 0 and "1 held messages go out now" in done.stdout, done.stderr
+                wait_for(lambda: zalo.to(user), timeout=60)
+                time.sleep(2.5)  # a lease and more: anything sent twice would show now
+                assert httpx.get(f"{base}/healthz").json()["zalo"] == "ok"
+            finally:
+                _kill(server)
+        finally:
+            zalo.release.set()
+    texts = [m["text"] for m in zalo.to(user)]
+    assert "Ủ RƠM VỚI URÊ" in texts[0] and len(texts) == len(set(texts))  # the answer, once
+    tried = [r["refresh_token"] for r in zalo.refreshes]
+    assert tried == (["refresh-1", "refresh-1"] if zalo_had_it else ["refresh-1"])

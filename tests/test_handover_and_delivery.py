@@ -192,7 +192,8 @@ def test_broadcast_of_2000_with_429s_and_a_restart_reaches_each_recipient_once(s
     rt = create_runtime(cfg)
     try:
         with rt.sessions() as s:
-            assert delivery.progress(s, broadcast_id=broadcast_id) == {"sent": n, "pending": 0, "failed": 0, "uncertain": 0}
+            assert delivery.progress(s, broadcast_id=broadcast_id) == {
+                "sent": n, "pending": 0, "failed": 0, "uncertain": 0}
             assert s.scalar(select(func.count()).select_from(OutgoingMessage)) == n
     finally:
         rt.close()
@@ -258,3 +259,70 @@ def test_worker_finishes_in_flight_messages_when_stopped(settings) -> None:
         assert sorted(seen) == [f"u{i}" for i in range(5)] and states == ["sent"] * 5
     finally:
         rt.close()
+
+
+def test_a_message_cut_off_by_a_crash_goes_on_after_the_calls_already_made(settings, fake) -> None:  # noqa: F811
+    tg, api = fake
+    cfg = Settings(**{**tg_settings(settings, api).model_dump(), "delivery_lease_seconds": 1.0})
+    rt = create_runtime(cfg)
+    try:
+        with unit_of_work(rt.sessions) as s:
+            row = delivery.enqueue(s, channel="telegram", user_id=str(CHAT), kind="handover", quiet=False,
+                                   replies=[Reply("Phần một"), Reply("Phần hai"), Reply("Phần ba")],
+                                   now=datetime.now(UTC))
+            assert row is not None
+            message_id = row.id
+            # a process sent part one, and died while part two was on the wire; part three waits
+            row.state, row.claimed_at = "sending", datetime.now(UTC) - timedelta(minutes=5)
+            row.parts_done, row.in_flight = 1, True
+    finally:
+        rt.close()
+    with agribot(cfg):
+        wait_for(lambda: tg.sent(CHAT), timeout=20)
+        time.sleep(1.5)
+    assert texts(tg) == ["Phần ba"]  # one not repeated, two not repeated (it may have arrived), three sent
+    rt = create_runtime(cfg)
+    try:
+        with rt.sessions() as s:
+            row = s.get(OutgoingMessage, message_id)
+            assert (row.state, row.parts_done, row.uncertain, row.in_flight) == ("sent", 3, 1, False)
+    finally:
+        rt.close()
+
+
+def test_a_live_process_keeps_its_lease_while_a_long_send_waits(settings) -> None:
+    """A send that outlasts the lease (a long 429 wait) is not taken over by another process."""
+    from bot.sender import DeliveryWorker
+
+    cfg = Settings(**{**settings.model_dump(), "scheduler_enabled": False, "delivery_lease_seconds": 0.4})
+    first, second = create_runtime(cfg), create_runtime(cfg)  # two processes on one database
+    calls: list[str] = []
+
+    async def slow(user_id: str, replies: list[Reply], dispatch: object) -> str:
+        calls.append(user_id)
+        await asyncio.sleep(1.5)  # nearly four leases
+        return "sent"
+
+    try:
+        with unit_of_work(first.sessions) as s:
+            delivery.enqueue(s, channel="slow", user_id="u1", replies=[Reply("x")], kind="broadcast",
+                             now=datetime.now(UTC), quiet=False)
+
+        async def run() -> None:
+            sending = DeliveryWorker(first, {"slow": slow}, concurrency=5, idle_seconds=0.05)
+            sending.start()
+            await asyncio.sleep(0.2)  # the first process holds the row
+            watching = DeliveryWorker(second, {"slow": slow}, concurrency=5, idle_seconds=0.05)
+            watching.start()  # and recovers rows whose lease ran out, every 0.1 s
+            await asyncio.sleep(2.5)
+            for worker, rt in ((sending, first), (watching, second)):
+                await worker.stop()
+                await rt.leases.stop()
+
+        asyncio.run(run())
+        with first.sessions() as s:
+            states = list(s.scalars(select(OutgoingMessage.state)))
+        assert calls == ["u1"] and states == ["sent"]
+    finally:
+        first.close()
+        second.close()

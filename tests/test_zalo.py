@@ -151,3 +151,59 @@ def test_nothing_is_sent_past_the_free_reply_window(zalo) -> None:
         rt.close()
     texts = [m["text"] for m in fake.to(USER)]
     assert texts[-1] == "một" and "hai" not in texts and "Nhắc hạn báo cáo" not in texts
+
+
+def test_two_processes_share_one_refresh_of_the_single_use_token(zalo) -> None:
+    """Two workers behind a proxy meet the expired token at once: Zalo sees one refresh."""
+    from bot.channels.zalo import ZaloChannel
+    from bot.conversation.types import Reply
+    from bot.storage.models import ReplyWindow as Window
+
+    fake, cfg = zalo
+    fake.expire()
+    rt = create_runtime(cfg)
+    try:
+        with unit_of_work(rt.sessions) as s:
+            for user in ("a", "b"):
+                s.add(Window(channel="zalo", user_id=user, last_inbound_at=utcnow(), sent_since=0))
+
+        async def both() -> list[int]:
+            first, second = ZaloChannel(rt, cfg), ZaloChannel(rt, cfg)  # each has its own in-process lock
+            try:
+                return list(await asyncio.gather(first.send("a", [Reply("một")]), second.send("b", [Reply("hai")])))
+            finally:
+                await first.stop()
+                await second.stop()
+
+        assert asyncio.run(both()) == [1, 1]
+    finally:
+        rt.close()
+    assert [r["refresh_token"] for r in fake.refreshes] == ["refresh-1"]
+    assert [m["text"] for m in fake.to("a")] == ["một"] and [m["text"] for m in fake.to("b")] == ["hai"]
+
+
+def test_refused_refresh_token_holds_messages_until_an_admin_stores_a_new_pair(zalo, tmp_path) -> None:
+    from bot.cli import main
+
+    fake, cfg = zalo
+    fake.expire()
+    fake.refresh_token = "refresh-already-spent"  # Zalo will refuse refresh-1
+    with serve(create_app(cfg)) as url, httpx.Client() as client:
+        post_event(client, url, fake.event(USER, "ủ rơm với urê"))
+        wait_for(lambda: client.get(f"{url}/healthz").json()["zalo"] == "needs_reauth")
+        health = client.get(f"{url}/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        post_event(client, url, fake.event(USER, "cá nổi đầu"))  # a second question meanwhile
+        time.sleep(1.0)
+        assert fake.to(USER) == [] and len(fake.refreshes) == 1  # held; Zalo is not asked again and again
+        assert main(["--database-url", cfg.database_url, "zalo", "status"]) == 1
+        access, refresh = fake.authorise_again()
+        assert main(["--database-url", cfg.database_url, "zalo", "token", "--access-token", access,
+                     "--refresh-token", refresh]) == 0
+        wait_for(lambda: len(fake.to(USER)) >= 2, timeout=30)
+        time.sleep(1.0)
+        assert client.get(f"{url}/healthz").json()["zalo"] == "ok"
+    texts = [m["text"] for m in fake.to(USER)]
+    assert any("Ủ RƠM VỚI URÊ" in t for t in texts) and any("CÁ NỔI ĐẦU" in t.upper() for t in texts)
+    assert len(texts) == len(set(texts))
+    assert main(["--database-url", cfg.database_url, "zalo", "status"]) == 0

@@ -36,6 +36,11 @@ class FakeTelegram:
     # method -> list of (status, retry_after) to answer with before succeeding
     failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
+    # after this many sendMessage calls, Telegram stalls: later ones are received (the user has
+    # them) and never answered; a test kills the bot while those calls are on the wire
+    hold_after: int | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,9 +118,17 @@ class FakeTelegram:
                 return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
             params = await self._params(request)
             failure = self._take_failure(method)
+            hold = False
             if method != "getUpdates":
                 with self._lock:
                     self.calls.append(Call(method, params, time.monotonic(), ok=failure is None))
+                    if method == "sendMessage" and failure is None and self.hold_after is not None \
+                            and not self.release.is_set() \
+                            and sum(c.method == "sendMessage" and c.ok for c in self.calls) > self.hold_after:
+                        self.held.set()
+                        hold = True
+            while hold and not self.release.is_set():
+                await asyncio.sleep(0.05)
             if failure is not None:
                 status, retry_after = failure
                 body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"fake {status}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -29,6 +30,11 @@ class FakeZalo:
     refreshes: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _n: int = 1
+    # the next refresh is never answered: "used" — Zalo issues the new pair (the old refresh
+    # token is spent) but the answer is lost; "lost" — the request never reaches Zalo
+    hold_refresh: str | None = None
+    refresh_held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def event(self, user: str, text: str | None = None, *, name: str = "user_send_text", msg_id: str | None = None,
               timestamp_ms: int | None = None, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -69,17 +75,38 @@ class FakeZalo:
         @app.post("/v4/oa/access_token")
         async def refresh(request: Request) -> JSONResponse:
             form = dict(await request.form())
-            with self._lock:
-                self.refreshes.append({"secret_key": request.headers.get("secret_key"), **form})
-                if request.headers.get("secret_key") != APP_SECRET or form.get("refresh_token") != self.refresh_token \
-                        or form.get("grant_type") != "refresh_token" or form.get("app_id") != APP_ID:
-                    return JSONResponse({"error": -14014, "error_name": "Invalid refresh token"})
-                self._n += 1
-                self.access_token, self.refresh_token = f"access-{self._n}", f"refresh-{self._n}"
-                return JSONResponse({"access_token": self.access_token, "refresh_token": self.refresh_token,
-                                     "expires_in": "90000"})
+            hold, self.hold_refresh = self.hold_refresh, None
+            if hold == "lost":
+                self.refresh_held.set()
+                while not self.release.is_set():
+                    await asyncio.sleep(0.05)
+                return JSONResponse({"error": -1, "message": "never reached Zalo"})
+            answer = self._refresh(request, form)
+            if hold == "used":
+                self.refresh_held.set()
+                while not self.release.is_set():
+                    await asyncio.sleep(0.05)
+            return answer
 
         return app
+
+    def _refresh(self, request: Request, form: dict[str, Any]) -> JSONResponse:
+        with self._lock:
+            self.refreshes.append({"secret_key": request.headers.get("secret_key"), **form})
+            if request.headers.get("secret_key") != APP_SECRET or form.get("refresh_token") != self.refresh_token \
+                    or form.get("grant_type") != "refresh_token" or form.get("app_id") != APP_ID:
+                return JSONResponse({"error": -14014, "error_name": "Invalid refresh token"})
+            self._n += 1
+            self.access_token, self.refresh_token = f"access-{self._n}", f"refresh-{self._n}"
+            return JSONResponse({"access_token": self.access_token, "refresh_token": self.refresh_token,
+                                 "expires_in": "90000"})
+
+    def authorise_again(self) -> tuple[str, str]:
+        """What an admin gets from Zalo's console after authorising the app again."""
+        with self._lock:
+            self._n += 1
+            self.access_token, self.refresh_token = f"access-{self._n}", f"refresh-{self._n}"
+            return self.access_token, self.refresh_token
 
 
 def post_event(client: Any, url: str, event: dict[str, Any], *, good_signature: bool = True) -> Any:
