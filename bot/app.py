@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -21,6 +21,7 @@ from bot.dashboard import auth
 from bot.dashboard.routes import NotLoggedIn, dashboard_router
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduler import Scheduler
+from bot.security_headers import SecurityHeaders
 from bot.sender import Outlet
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
@@ -97,18 +98,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def _login_first(request: Request, exc: NotLoggedIn) -> RedirectResponse:
         return RedirectResponse("/admin/login", status_code=303)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if request.url.path.startswith("/admin") or request.url.path == "/":
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-                "frame-ancestors 'none'; form-action 'self'")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DatabaseDown)
     async def _database_down(request: Request, exc: DatabaseDown) -> JSONResponse:

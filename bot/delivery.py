@@ -6,11 +6,12 @@ and broadcasts until morning.
 
 Crash safety. "sending" is a lease that the sending process renews (``renew``); when a process
 dies, its rows' leases run out and ``recover`` queues them again. Each platform call of a row
-is numbered: ``dispatching`` marks the call on the wire before it is made, ``dispatched``
-counts it done after. A recovered row goes on after the calls already made; the one call that
-was on the wire when the process died is not made again (the platform most likely has it) and
-is counted in ``uncertain``. So a kill -9 neither loses nor repeats a message, except a call
-killed in the microseconds between its mark and its first byte on the wire.
+is numbered: ``dispatching`` marks the call on the wire before it is made (and counts the
+calls before it done); the row's outcome counts the last one. A recovered row goes on after
+the calls already made; the one call that was on the wire when the process died is not made
+again (the platform most likely has it) and is counted in ``uncertain``. So a kill -9 neither
+loses nor repeats a message, except a call killed in the microseconds between its mark and
+its first byte on the wire.
 """
 
 from __future__ import annotations
@@ -86,11 +87,13 @@ def renew(session: Session, *, message_ids: list[int], now: datetime) -> None:
                                                       OutgoingMessage.state == "sending").values(claimed_at=now))
 
 
-def dispatching(session: Session, *, message_id: int, part: int, now: datetime) -> None:
-    """Call ``part`` of the row goes on the wire now (committed before the call is made)."""
-    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id,
-                                                  OutgoingMessage.parts_done == part)
-                    .values(in_flight=True, claimed_at=now))
+def dispatching(session: Session, *, message_id: int, part: int, now: datetime, uncertain: int = 0) -> None:
+    """Call ``part`` of the row goes on the wire now (committed before the call is made); the
+    calls before it are done (``uncertain`` of them timed out). One write per call."""
+    values: dict[str, object] = {"parts_done": part, "in_flight": True, "claimed_at": now}
+    if uncertain:
+        values["uncertain"] = OutgoingMessage.uncertain + uncertain
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(**values))
 
 
 def dispatched(session: Session, *, message_id: int, part: int, uncertain: bool = False) -> None:
@@ -102,9 +105,12 @@ def dispatched(session: Session, *, message_id: int, part: int, uncertain: bool 
                                                   OutgoingMessage.parts_done == part).values(**values))
 
 
-def undispatched(session: Session, *, message_id: int) -> None:
-    """The call on the wire was refused before delivery (429, token expired): it may be made again."""
-    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(in_flight=False))
+def undispatched(session: Session, *, message_id: int, part: int, uncertain: int = 0) -> None:
+    """Call ``part`` was refused before delivery (429, token expired): it may be made again."""
+    values: dict[str, object] = {"parts_done": part, "in_flight": False}
+    if uncertain:
+        values["uncertain"] = OutgoingMessage.uncertain + uncertain
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(**values))
 
 
 def recover(session: Session, *, now: datetime, lease: timedelta) -> tuple[int, int]:
@@ -122,11 +128,14 @@ def recover(session: Session, *, now: datetime, lease: timedelta) -> tuple[int, 
     return len(rows), cut
 
 
-def finish(session: Session, *, message_id: int, state: str, now: datetime, error: str | None = None) -> None:
+def finish(session: Session, *, message_id: int, state: str, now: datetime, error: str | None = None,
+           parts_done: int = 0, uncertain: int = 0) -> None:
+    """Record the outcome, with the calls done since the last mark (one write for the last call)."""
     row = session.get(OutgoingMessage, message_id)
     if row is None:
         return
     row.in_flight, row.claimed_at = False, None
+    row.parts_done, row.uncertain = max(row.parts_done, parts_done), row.uncertain + uncertain
     if state == "hold":  # the channel cannot send for now (e.g. Zalo needs authorising again)
         row.state, row.last_error = "pending", HELD
         row.attempts = max(0, row.attempts - 1)

@@ -33,6 +33,7 @@ class Dispatch:
         self.message_id = message_id
         self.done = done  # calls made before a crash, in order: skipped now
         self.part = 0  # the number of the next call
+        self.uncertain = 0  # calls timed out since the last write (recorded with the next one)
 
     def skip(self) -> bool:
         """True when the next call was made before this row was resumed: the outlet skips it."""
@@ -52,20 +53,23 @@ class Dispatch:
         return asyncio.to_thread(write)
 
     async def before(self) -> None:
-        """The next call goes on the wire now (committed first)."""
+        """The next call goes on the wire now (committed first, with the calls done before it)."""
         if self.message_id is not None:
-            await self._write(delivery.dispatching, part=self.part, now=utcnow())
+            await self._write(delivery.dispatching, part=self.part, now=utcnow(), uncertain=self.uncertain)
+            self.uncertain = 0
 
     async def after(self, *, uncertain: bool = False) -> None:
-        """The call is done (or timed out: ``uncertain``, never made again)."""
-        if self.message_id is not None:
-            await self._write(delivery.dispatched, part=self.part, uncertain=uncertain)
+        """The call is done (or timed out: ``uncertain``, never made again). Written with the
+        next call's mark or the row's outcome: a crash in between only counts it uncertain."""
         self.part += 1
+        self.uncertain += 1 if uncertain else 0
 
     async def refused(self) -> None:
-        """The platform refused the call before delivering it: it may be made again."""
+        """The platform refused the call before delivering it: it may be made again (written now,
+        as a token refresh or a retry may follow)."""
         if self.message_id is not None:
-            await self._write(delivery.undispatched)
+            await self._write(delivery.undispatched, part=self.part, uncertain=self.uncertain)
+            self.uncertain = 0
 
 
 Outlet = Callable[[str, list[Reply], Dispatch], Awaitable[str]]  # returns an Outcome
@@ -92,22 +96,26 @@ async def send_claimed(runtime: Runtime, outlet: Outlet, *, message_id: int, cha
                        replies: list[Reply], done: int = 0) -> str:
     """Send one row this process holds (its lease), record the outcome, give the lease back."""
     try:
+        dispatch = Dispatch(runtime, message_id, done)
         try:
-            outcome: str = await outlet(user_id, replies, Dispatch(runtime, message_id, done))
+            outcome: str = await outlet(user_id, replies, dispatch)
             error = None
         except Exception as exc:  # a channel error: try again later with backoff
             log.warning("delivery of %s message %d failed: %s", channel, message_id, type(exc).__name__)
             outcome, error = "retry", str(exc)[:500]
-        await _record(runtime, message_id, outcome, error)
+        await _record(runtime, message_id, outcome, error, dispatch)
         return outcome
     finally:
         runtime.leases.release(message_id)
 
 
-async def _record(runtime: Runtime, message_id: int, outcome: str, error: str | None) -> None:
+async def _record(runtime: Runtime, message_id: int, outcome: str, error: str | None,
+                  dispatch: Dispatch | None = None) -> None:
     def finish() -> None:
         with unit_of_work(runtime.sessions) as session:
-            delivery.finish(session, message_id=message_id, state=outcome, now=utcnow(), error=error)
+            delivery.finish(session, message_id=message_id, state=outcome, now=utcnow(), error=error,
+                            parts_done=dispatch.part if dispatch else 0,
+                            uncertain=dispatch.uncertain if dispatch else 0)
 
     for attempt in range(20):  # the database may be down for a while: keep the outcome
         try:
