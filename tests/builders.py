@@ -35,3 +35,25 @@ def filed(session: Session, unit: ReportingUnit, form: str, values: dict[str, An
     for key, value in values.items():
         reports.set_value(session, draft=draft, key=key, value=value, now=now)
     return reports.file(session, draft=draft, form=fdef, by=by, now=now)
+
+
+def straw_broadcast(settings: Any, recipients: int, *, first_chat: int) -> tuple[int, int]:
+    """``recipients`` Telegram subscribers of «rơm rạ» in Hữu Lũng and a broadcast queued to them
+    (in the daytime, so no quiet hours); returns (broadcast id, recipients counted)."""
+    from bot import broadcasts
+    from bot.runtime import create_runtime
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import ChatUser, Subscription
+
+    rt = create_runtime(settings)
+    try:
+        with unit_of_work(rt.sessions) as s:
+            for i in range(recipients):
+                s.add(ChatUser(channel="telegram", user_id=str(first_chat + i), commune_code=HUU_LUNG))
+                s.add(Subscription(channel="telegram", user_id=str(first_chat + i), topic="rom-ra"))
+        with unit_of_work(rt.sessions) as s:
+            sent = broadcasts.create(s, by="test", text="Không đốt rơm rạ sau gặt!", topic="rom-ra",
+                                     province_code=20, now=datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
+            return sent.id, sent.recipients
+    finally:
+        rt.close()

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -140,26 +139,14 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 def test_kill_9_during_a_broadcast_neither_loses_nor_repeats_a_message(tmp_path: Path) -> None:
-    from bot import broadcasts, delivery
+    from bot import delivery
     from bot.runtime import create_runtime
-    from bot.storage.db import unit_of_work
-    from bot.storage.models import ChatUser, Subscription
-    from tests.builders import HUU_LUNG
+    from tests.builders import straw_broadcast
     from tests.fakes.server import serve
     from tests.fakes.telegram_api import FakeTelegram
 
     db, port, n = f"sqlite:///{tmp_path / 'broadcast.db'}", free_port(), 300
-    rt = create_runtime(Settings(database_url=db))
-    try:
-        with unit_of_work(rt.sessions) as s:
-            for i in range(n):
-                s.add(ChatUser(channel="telegram", user_id=str(20_000 + i), commune_code=HUU_LUNG))
-                s.add(Subscription(channel="telegram", user_id=str(20_000 + i), topic="rom-ra"))
-        with unit_of_work(rt.sessions) as s:
-            broadcast_id = broadcasts.create(s, by="test", text="Không đốt rơm rạ sau gặt!", topic="rom-ra",
-                                             province_code=20, now=datetime(2026, 11, 24, 3, 0, tzinfo=UTC)).id
-    finally:
-        rt.close()
+    broadcast_id, _ = straw_broadcast(Settings(database_url=db), n, first_chat=20_000)
     tg = FakeTelegram(hold_after=120)  # from the 121st message on, Telegram gets them but never answers
     with serve(tg.app()) as api:
         env = {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": api,

@@ -12,15 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import broadcasts, delivery, jobs
+from bot import delivery, jobs
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import create_runtime
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
-from bot.storage.models import ChatUser, HandoverRequest, OutgoingMessage, Subscription
+from bot.storage.models import ChatUser, HandoverRequest, OutgoingMessage
 from reporting import people, units
 from reporting.models import ReportingUnit
-from tests.builders import HUU_LUNG, filed
+from tests.builders import HUU_LUNG, filed, straw_broadcast
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fakes.server import wait_for
 from tests.test_telegram import CHAT, agribot, fake, texts, tg_settings  # noqa: F401
@@ -159,19 +159,8 @@ def test_broadcast_of_2000_with_429s_and_a_restart_reaches_each_recipient_once(s
     cfg = tg_settings(settings, api)
     cfg = Settings(**{**cfg.model_dump(), "telegram_rate_overall": 400.0})
     n = 2000
-    rt = create_runtime(cfg)
-    try:
-        with unit_of_work(rt.sessions) as s:
-            for i in range(n):
-                s.add(ChatUser(channel="telegram", user_id=str(10_000 + i), commune_code=HUU_LUNG))
-                s.add(Subscription(channel="telegram", user_id=str(10_000 + i), topic="rom-ra"))
-        with unit_of_work(rt.sessions) as s:
-            sent = broadcasts.create(s, by="test", text="Không đốt rơm rạ sau gặt!", topic="rom-ra",
-                                     province_code=20, now=datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
-            broadcast_id = sent.id
-    finally:
-        rt.close()
-    assert sent.recipients == n
+    broadcast_id, recipients = straw_broadcast(cfg, n, first_chat=10_000)
+    assert recipients == n
     tg.failures["sendMessage"] = [(429, 1), (429, 1), (502, None)]
 
     def delivered() -> int:
