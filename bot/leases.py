@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class Leases:
     def __init__(self, seconds: float = 60.0) -> None:
         self.seconds = seconds
-        self._held: dict[int, int] = {}
+        self._held: set[int] = set()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -30,14 +30,10 @@ class Leases:
         return timedelta(seconds=self.seconds)
 
     def hold(self, message_id: int) -> None:
-        self._held[message_id] = self._held.get(message_id, 0) + 1
+        self._held.add(message_id)
 
     def release(self, message_id: int) -> None:
-        left = self._held.get(message_id, 0) - 1
-        if left > 0:
-            self._held[message_id] = left
-        else:
-            self._held.pop(message_id, None)
+        self._held.discard(message_id)
 
     def held(self) -> list[int]:
         return sorted(self._held)

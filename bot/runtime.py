@@ -64,22 +64,16 @@ class Runtime:
         except OperationalError as exc:
             raise DatabaseDown(str(exc)) from exc
 
-    def handle_once(self, message: IncomingMessage, delivery_id: str) -> list[Reply] | None:
+    def handle_once(self, message: IncomingMessage, delivery_id: str, *,
+                    also: Callable[[Session], None] | None = None) -> tuple[list[Reply], int | None] | None:
         """Handle a platform delivery exactly once: None when ``delivery_id`` was seen before.
 
         The delivery is recorded in the same transaction as the conversation step, so a
-        repeated webhook or a restart during polling cannot answer or file twice.
-        """
-        handled = self.handle_once_queued(message, delivery_id, queue=False)
-        return None if handled is None else handled[0]
-
-    def handle_once_queued(self, message: IncomingMessage, delivery_id: str, *, queue: bool = True,
-                           also: Callable[[Session], None] | None = None) -> tuple[list[Reply], int | None] | None:
-        """``handle_once``, with the replies also written to the delivery queue in the same
-        transaction (``queue``), claimed by this process to send at once: a crash before they
-        are sent loses nothing (another process, or this one restarted, sends them). Returns the
-        replies and their queue row, or None for a delivery seen before. ``also`` runs in the
-        same transaction.
+        repeated webhook or a restart during polling cannot answer or file twice. The replies
+        go into the delivery queue in that transaction too, claimed by this process to send at
+        once: a crash before they are sent loses nothing (another process, or this one
+        restarted, sends them). Returns the replies and their queue row (None for none, e.g. the
+        flood warning). ``also`` runs in the same transaction.
         """
         flooded = self._flooded(message)
         if flooded is not None:
@@ -94,7 +88,7 @@ class Runtime:
                 if also is not None:
                     also(session)
                 row = None
-                if queue and replies:
+                if replies:
                     row = delivery.enqueue(session, channel=message.channel, user_id=message.user_id,
                                            replies=replies, kind="reply", now=utcnow(), quiet=False,
                                            claim_now=True)

@@ -194,7 +194,7 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("typing action failed: %s", exc)
             handled = await retry_while_database_down(
-                lambda: asyncio.to_thread(self.runtime.handle_once_queued, message, f"update:{update.update_id}"))
+                lambda: asyncio.to_thread(self.runtime.handle_once, message, f"update:{update.update_id}"))
             if handled is None:
                 log.info("update %s already handled", update.update_id)
                 return

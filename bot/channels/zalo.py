@@ -148,7 +148,7 @@ class ZaloChannel:
                 reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
 
             handled = await retry_while_database_down(lambda: asyncio.to_thread(
-                self.runtime.handle_once_queued, message, delivery, also=inbound))
+                self.runtime.handle_once, message, delivery, also=inbound))
             if handled is None:
                 return
             replies, queued = handled
@@ -198,25 +198,20 @@ class ZaloChannel:
         out = 0
         for reply in replies:
             bodies, numbered = self._bodies(user_id, reply)
-            if dispatch.part + len(bodies) <= dispatch.done:  # this whole reply went out before a crash
-                for _ in bodies:
-                    dispatch.skip()
-                out += len(bodies)
-                continue
             await asyncio.to_thread(self._remember_choices, user_id, numbered)
             for body in bodies:
-                if dispatch.skip():
+                if dispatch.skip():  # went out before a crash
                     out += 1
                     continue
-                await self._usable_token()  # before using up a free message
-                if not await asyncio.to_thread(self._take_window, user_id, True):
+                token = await self._usable_token()  # before using up a free message
+                if not await asyncio.to_thread(self._take_window, user_id):
                     log.info("zalo: message to a user outside the 48 h / 8 message window skipped")
                     return out
                 try:
-                    if await self._post_message(body, dispatch):
+                    if await self._post_message(body, dispatch, token):
                         out += 1
                 except TokenUnavailable:
-                    await asyncio.to_thread(self._take_window, user_id, False)  # give the free message back
+                    await asyncio.to_thread(self._give_back_window, user_id)  # the free message was not used
                     raise
         return out
 
@@ -230,12 +225,13 @@ class ZaloChannel:
             return "hold"
         return "sent" if out else "skipped"
 
-    def _take_window(self, user_id: str, take: bool) -> bool:
+    def _take_window(self, user_id: str) -> bool:
         with unit_of_work(self.runtime.sessions) as session:
-            if take:
-                return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())
+            return reply_window.take(session, channel=CHANNEL, user_id=user_id, now=utcnow())
+
+    def _give_back_window(self, user_id: str) -> None:
+        with unit_of_work(self.runtime.sessions) as session:
             reply_window.give_back(session, channel=CHANNEL, user_id=user_id)
-            return True
 
     def _remember_choices(self, user_id: str, payloads: list[str] | None) -> None:
         with unit_of_work(self.runtime.sessions) as session:
@@ -249,11 +245,12 @@ class ZaloChannel:
             else:
                 row.payloads, row.updated_at = {"buttons": payloads}, utcnow()
 
-    async def _post_message(self, body: dict[str, Any], dispatch: Dispatch) -> bool:
+    async def _post_message(self, body: dict[str, Any], dispatch: Dispatch, token: str) -> bool:
         """One message; True if Zalo took it (or may have: a timeout is never sent again)."""
         url = f"{self.settings.zalo_api_base_url.rstrip('/')}/v3.0/oa/message/cs"
         for attempt in range(2):
-            token = await self._usable_token()
+            if attempt:
+                token = await self._usable_token()  # the one the refresh stored
             await dispatch.before()
             try:
                 response = await self.http.post(url, headers={"access_token": token}, json=body)
@@ -312,7 +309,10 @@ class ZaloChannel:
         raise RuntimeError("could not read the Zalo token pair")
 
     def needs_reauth(self) -> bool:
-        return bool(self._token_row().needs_reauth)
+        """For /healthz: read only (the first pair is stored by the first send)."""
+        with self.runtime.sessions() as session:
+            row = session.get(OAuthToken, CHANNEL)
+            return bool(row is not None and row.needs_reauth)
 
     async def _usable_token(self) -> str:
         row = await asyncio.to_thread(self._token_row)
