@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test score baseline lint check bench
+.PHONY: run test score baseline eval eval-compare lint check bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(STAMP)  ## the whole test suite (SQLite always, PostgreSQL where reachab
 
 score: $(STAMP)  ## Q&A figures on the development questions
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml
+
+eval: $(STAMP)  ## Q&A: 5-fold cross-validation on the cards' example questions (writes the fitted thresholds), then held-out questions
+	$(BIN)/agribot content eval --write $(wildcard ../shared/eval/dev-questions.yaml) bench/holdout/questions.yaml bench/holdout/out-of-scope.yaml
+
+eval-compare: $(STAMP)  ## the shipped ranker against standard ones, cross-validated (README "Q&A"; a few minutes)
+	$(BIN)/python -m bench.compare_rankers $(wildcard ../shared/eval/dev-questions.yaml)
 
 baseline: $(STAMP)  ## the same figures for a naive rapidfuzz baseline
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml --cmd "$(BIN)/python bench/naive_baseline.py"

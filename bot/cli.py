@@ -62,16 +62,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("Cần một câu hỏi hoặc --batch FILE.", file=sys.stderr)
         return 2
     out = sys.stdout
-    for line in lines:
-        result = services.index.search(line)
+    for result in services.index.search_many(lines):
+        line = result.question
         if args.json:
             out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
             continue
         card = services.library.cards.get(result.answer) if result.answer else None
-        if card is None:
-            out.write(f"{line}\n  → chưa có câu trả lời (chuyển cán bộ khuyến nông)\n")
-        else:
+        if card is not None:
             out.write(f"{line}\n  → {card.id}: {card.title}\n    {card.summary}\n")
+        elif result.offered:
+            out.write(f"{line}\n  → hỏi lại: «Có phải bác muốn hỏi…?» {', '.join(result.offered)}\n")
+        elif result.intent:
+            out.write(f"{line}\n  → không phải câu hỏi cho thẻ ({result.intent})\n")
+        else:
+            out.write(f"{line}\n  → chưa có câu trả lời (chuyển cán bộ khuyến nông)\n")
         for c in result.candidates[:3]:
             out.write(f"    {c.score:.3f}  {c.card_id}\n")
     out.flush()
@@ -162,6 +166,71 @@ def cmd_content_check(args: argparse.Namespace) -> int:
         f"OK: {len(library.cards)} cards in {len(library.topics)} topics, "
         f"{len(library.catalogue)} catalogue ids, {len(library.synonyms)} synonym groups"
     )
+    return 0
+
+
+def cmd_content_eval(args: argparse.Namespace) -> int:
+    from bot.knowledge import evaluation
+    from bot.knowledge.library import load_checked
+    from bot.knowledge.search import SearchIndex
+
+    settings = _settings(args)
+    library = load_checked(settings.content_dir)
+    cards = list(library.cards.values())
+    examples = evaluation.library_examples(library)
+    index = SearchIndex(library, thresholds=evaluation.Thresholds(0.0, 0.0, 0.0))
+    intercepted = lambda q: index.search(q).intent is not None  # noqa: E731
+    cv = evaluation.cross_validate(
+        evaluation.shipped_factory(library), cards, examples, k=args.folds, intercepted=intercepted
+    )
+    n_in = sum(label in library.cards for _, label in examples)
+    print(f"== {args.folds}-fold cross-validation: {n_in} example questions of {len(cards)} cards, "
+          f"{len(examples) - n_in} out of scope (each fold scored by an index built without it, "
+          "with thresholds fitted on the other folds)")
+    print(cv.metrics.report())
+    print(f"gain per question:         {cv.metrics.gain:6.3f} (the value the thresholds maximise: README, «Q&A»)")
+    t = cv.thresholds
+    print(f"thresholds fitted on all folds: answer {t.answer:.3f}, margin {t.margin:.3f}, offer {t.offer:.3f}")
+    if args.write:
+        evaluation.write_thresholds(settings.content_dir, t, cv.metrics, args.folds)
+        print(f"written to {settings.content_dir / evaluation.THRESHOLDS_FILE}")
+    shipped = SearchIndex(library, thresholds=t, ranker=index.ranker)
+    for path in args.held_out:
+        if not Path(path).exists():
+            print(f"== {path}: not found, skipped")
+            continue
+        questions = evaluation.load_questions(Path(path))
+        metrics = evaluation.held_out(shipped, questions)
+        print(f"== held out, never tuned on: {path}")
+        print(metrics.report())
+        for line in evaluation.intent_report(shipped, Path(path)):
+            print(f"  {line}")
+        if args.show_misses:
+            for o in metrics.misses:
+                print(f"  MISS {o.question!r}: expected {sorted(o.expected)}, answer {o.answer}, "
+                      f"offered {o.offered}, intent {o.intent}, top3 {o.top3}")
+        row = metrics.row()
+        print(" ".join(f"{k}={v:.1f}" for k, v in row.items() if k != "rank1"))
+    return 0
+
+
+def cmd_content_questions(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bot import learned
+
+    with _database(args, write=False) as session:
+        exported = learned.export(session)
+    text = (
+        "# Questions editors attached on the dashboard (agribot content questions --export).\n"
+        "# Merge each list into the card's `questions:`; «out-of-scope» into content/out-of-scope.yaml.\n"
+        + yaml.safe_dump(exported, allow_unicode=True, sort_keys=True, width=1000)
+    )
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{sum(len(v) for v in exported.values())} câu hỏi → {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -403,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate every card and the catalogue")
     check.set_defaults(func=cmd_content_check)
+    ev = content_sub.add_parser(
+        "eval", help="cross-validate the Q&A on the example questions, then score held-out question files"
+    )
+    ev.add_argument("held_out", nargs="*", help="question files (dev-questions.yaml format), never tuned on")
+    ev.add_argument("--folds", type=int, default=5)
+    ev.add_argument("--write", action="store_true", help="store the fitted thresholds in the content")
+    ev.add_argument("--show-misses", action="store_true")
+    ev.set_defaults(func=cmd_content_eval)
+    cq = content_sub.add_parser("questions", help="questions editors attached to cards on the dashboard")
+    cq.add_argument("--export", action="store_true", required=True, help="write them out as YAML for the card files")
+    cq.add_argument("-o", "--output", help="file to write (default: standard output)")
+    cq.set_defaults(func=cmd_content_questions)
 
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -25,7 +25,7 @@ class Group:
 
 def groups(session: Session, *, limit: int = 2000) -> list[Group]:
     items: list[tuple[str, str, str | None]] = []
-    for q in session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.reason == "no_match")
+    for q in session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.reason.in_(("no_match", "offered")))
                              .order_by(UnansweredQuestion.id.desc()).limit(limit)):
         items.append((q.text, "chưa có câu trả lời", q.best_card))
     for f in session.scalars(select(Feedback).where(Feedback.helpful.is_(False)).order_by(Feedback.id.desc())

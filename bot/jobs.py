@@ -11,7 +11,6 @@ from bot import broadcasts, delivery, handovers
 from bot.conversation.types import Button, Reply
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
-from bot.tips import load_tips
 from reporting import reports
 from reporting.clock import local_date
 from reporting.completeness import completeness
@@ -104,7 +103,7 @@ def send_seasonal_tips(runtime: Runtime, now: datetime | None = None) -> int:
     library = runtime.services.library
     queued = 0
     with unit_of_work(runtime.sessions) as session:
-        for tip in load_tips(library.root / "tips.yaml"):
+        for tip in library.tips:
             if (tip.month, tip.day) != (today.month, today.day):
                 continue
             card = library.cards.get(tip.card) if tip.card else None

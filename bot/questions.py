@@ -9,6 +9,7 @@ from bot.knowledge.normalize import fold
 from bot.storage.models import UnansweredQuestion
 
 NO_MATCH = "no_match"
+OFFERED = "offered"  # the bot asked «Có phải bác muốn hỏi…?» instead of answering
 OFFICER_REQUESTED = "officer_requested"
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from bot.knowledge.decision import Thresholds
 from bot.knowledge.library import Library, load_checked
-from bot.knowledge.search import SearchIndex
-from bot.knowledge.smalltalk import SmallTalkMatcher
+from bot.knowledge.search import SearchIndex, load_thresholds
+from bot.learned import LiveIndex
 from bot.messages import Messages
 from bot.settings import Settings
 from reporting.forms import load_forms
@@ -17,19 +19,35 @@ from reporting.plans import load_plans
 class BotServices:
     settings: Settings
     library: Library
-    index: SearchIndex
+    index: LiveIndex
     messages: Messages
-    smalltalk: SmallTalkMatcher
 
 
 def build_index(library: Library, settings: Settings) -> SearchIndex:
-    return SearchIndex(
-        library.cards.values(),
-        synonyms=library.synonyms,
-        stopwords=library.stopwords,
-        threshold=settings.answer_threshold,
-        margin=settings.ambiguity_margin,
+    fitted = load_thresholds(library.root)
+    thresholds = Thresholds(
+        answer=fitted.answer if settings.answer_threshold is None else settings.answer_threshold,
+        margin=fitted.margin if settings.answer_margin is None else settings.answer_margin,
+        offer=fitted.offer if settings.offer_threshold is None else settings.offer_threshold,
     )
+    return _cached_index(library, thresholds, _content_signature(library.root))
+
+
+def _content_signature(root: Path) -> tuple[str, float, int]:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return str(root.resolve()), max((p.stat().st_mtime for p in files), default=0.0), len(files)
+
+
+_INDEXES: dict[tuple[object, ...], SearchIndex] = {}
+
+
+def _cached_index(library: Library, thresholds: Thresholds, signature: tuple[str, float, int]) -> SearchIndex:
+    """One index per content (and thresholds) in a process: several runtimes share it."""
+    key = (signature, thresholds)
+    if key not in _INDEXES:
+        _INDEXES.clear()
+        _INDEXES[key] = SearchIndex(library, thresholds=thresholds)
+    return _INDEXES[key]
 
 
 def build_services(settings: Settings) -> BotServices:
@@ -40,7 +58,6 @@ def build_services(settings: Settings) -> BotServices:
     return BotServices(
         settings=settings,
         library=library,
-        index=build_index(library, settings),
+        index=LiveIndex(build_index(library, settings)),
         messages=Messages(library.messages),
-        smalltalk=SmallTalkMatcher(library.smalltalk),
     )

@@ -41,10 +41,13 @@ class Settings(BaseSettings):
     # and the message is queued again (longer than any one send, 429 waits included)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
 
-    # Q&A: below this calibrated score the bot does not answer with a card.
-    answer_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
-    # When the best two cards are closer than this, the bot asks which one is meant.
-    ambiguity_margin: float = Field(default=0.04, ge=0.0, le=1.0)
+    # Q&A decision thresholds on the ranker's scores; unset, they come from
+    # content/answer-thresholds.yaml (fitted by `make eval`). The bot answers with the best card
+    # when it scores at least answer_threshold and leads the second by answer_margin; it asks
+    # «Có phải bác muốn hỏi…?» with the best cards when the best scores at least offer_threshold.
+    answer_threshold: float | None = None
+    answer_margin: float | None = Field(default=None, ge=0.0)
+    offer_threshold: float | None = None
 
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_BOT_TOKEN"))
     telegram_api_base_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_API_BASE_URL"))

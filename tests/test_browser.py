@@ -60,7 +60,7 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
     url, cfg = site
     page.goto(url + "/")
     page.get_by_text("Xin chào").first.wait_for()
-    page.fill("#text", "ham biogas it khi qua")
+    page.fill("#text", "bep biogas nha toi lua yeu qua")
     page.click("form button")
     page.get_by_text("HẦM ÍT KHÍ, KHÔNG ĐỐT ĐƯỢC").wait_for()
     page.screenshot(path=str(tmp_path / "chat.png"))
@@ -68,7 +68,7 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
     page.get_by_text("Bác ở xã (phường) nào?").wait_for()
     page.fill("#text", "huu lung")
     page.click("form button")
-    page.get_by_text("Câu hỏi «ham biogas it khi qua» đã được ghi lại").wait_for()
+    page.get_by_text("Câu hỏi «bep biogas nha toi lua yeu qua» đã được ghi lại").wait_for()
     user = page.evaluate("localStorage.getItem('agribot.user')")
     assert user and user.startswith("web-")
     # a message sent to this user later (a hand-over reply) shows up on the page
@@ -139,3 +139,48 @@ def test_dashboard_invites_need_the_csrf_token_and_lock_out_guessers(site, page)
             client.post(f"{url}/admin/login", data={"username": "admin", "password": "guess"})
         locked = client.post(f"{url}/admin/login", data={"username": "admin", "password": PASSWORD})
     assert locked.status_code == 401 and "tạm khoá" in locked.text
+
+
+def test_a_new_answer_opens_at_its_start_and_the_full_card_is_one_tap_away(site, page) -> None:
+    url, _ = site
+    page.goto(url + "/")
+    page.get_by_text("Xin chào").first.wait_for()
+    page.fill("#text", "xuống hầm biogas múc bã có nguy hiểm không")
+    page.click("form button")
+    short = page.locator(".msg.bot", has_text="📗 KHÍ ĐỘC, XUỐNG HẦM")
+    short.wait_for()
+    assert "114" in short.inner_text() and len(short.inner_text()) <= 900  # the short answer, safety line included
+    page.get_by_role("button", name="📖 Xem đầy đủ").last.click()
+    full = page.locator(".msg.bot", has_text="— ĐẦY ĐỦ")
+    full.wait_for()
+    assert "Nguồn:" in full.inner_text()
+    # the long answer is scrolled to its first line, not to its end
+    top_gap = page.evaluate(
+        """() => { const log = document.getElementById('log');
+                   const msgs = [...log.querySelectorAll('.msg.bot')];
+                   const last = msgs[msgs.length - 1];
+                   return last.getBoundingClientRect().top - log.getBoundingClientRect().top; }""")
+    assert 0 <= top_gap < 60, top_gap
+    assert page.evaluate("() => { const l = document.getElementById('log'); "
+                         "return l.scrollTop + l.clientHeight < l.scrollHeight - 50; }")  # its end is below
+
+
+def test_an_editor_teaches_the_bot_from_the_unanswered_page(site, page) -> None:
+    url, _ = site
+    question = "bã mía làm đệm lót heo được không"
+    httpx.post(f"{url}/api/chat", json={"user": "farmer-teach", "text": question})
+    page.goto(url + "/admin/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button")
+    page.goto(url + "/admin/questions")
+    row = page.locator("tr", has_text=question).first
+    row.locator("select[name=card]").select_option("dem-lot/nguyen-lieu-che-pham")
+    row.get_by_role("button", name="Thêm làm câu hỏi mẫu").click()
+    page.get_by_text("Bot dùng câu hỏi này ngay").wait_for()
+    assert page.locator("tr", has_text=question).first.get_by_text("Đã là câu hỏi mẫu của thẻ").is_visible()
+    reply = httpx.post(f"{url}/api/chat", json={"user": "farmer-teach-2", "text": question}).json()["replies"]
+    assert reply[0]["text"].startswith("📗 NGUYÊN LIỆU VÀ CHẾ PHẨM")
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.tagName + '.' + e.className)""")
+    assert wide == []  # the page fits the phone

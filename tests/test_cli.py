@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -26,16 +27,16 @@ def run(*args: str, stdin: str | None = None, cwd: Path | None = None, env_db: s
 
 
 def test_ask_json_contract() -> None:
-    out = run("ask", "hầm biogas ít khí", "--json")
+    out = run("ask", "bếp biogas nhà tôi lửa yếu quá", "--json")
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout)
-    assert row["question"] == "hầm biogas ít khí"
-    assert row["answer"] == "biogas/it-khi"
+    assert row["question"] == "bếp biogas nhà tôi lửa yếu quá"
+    assert row["answer"] == "biogas/it-khi" and row["offered"] == [] and row["intent"] is None
     assert len(row["candidates"]) >= 3 and {"id", "score"} <= set(row["candidates"][0])
 
 
 def test_ask_batch_gives_one_line_per_question_in_order(tmp_path: Path) -> None:
-    questions = ["lam dem lot cho heo", "", "xem bói tuổi tý", "cá nổi đầu lúc sáng"]
+    questions = ["làm đệm lót cho lợn thịt thế nào", "", "xem bói tuổi tý", "cá nổi đầu lúc sáng", "cho tôi vay tiền"]
     batch = tmp_path / "q.txt"
     batch.write_text("\n".join(questions) + "\n", encoding="utf-8")
     out = run("ask", "--batch", str(batch), "--json")
@@ -45,6 +46,7 @@ def test_ask_batch_gives_one_line_per_question_in_order(tmp_path: Path) -> None:
     assert rows[0]["answer"] == "dem-lot/lam-dem-lon"
     assert rows[1]["answer"] is None and rows[2]["answer"] is None
     assert rows[3]["answer"] == "thuy-san/ca-noi-dau"
+    assert rows[4]["answer"] is None and rows[4]["offered"] == [] and rows[4]["intent"] == "offtopic"
 
 
 def test_content_check_passes_on_the_shipped_content() -> None:
@@ -67,7 +69,7 @@ def test_content_check_reports_each_problem_with_file_and_field(tmp_path: Path) 
     (content / "cards/biogas/mua-dong.md").write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
     nosrc = content / "cards/rom-ra/trong-nam-rom.md"
     text = nosrc.read_text(encoding="utf-8")
-    nosrc.write_text(text.replace("sources:\n  - {name: \"Thúc", "sourcez:\n  - {name: \"Thúc"), encoding="utf-8")
+    nosrc.write_text(re.sub(r"^sources:", "sourcez:", text, flags=re.MULTILINE), encoding="utf-8")
     dup = content / "cards/chung/ban-sao.md"
     dup.write_text((content / "cards/chung/mo-hinh-vac.md").read_text(encoding="utf-8"), encoding="utf-8")
     (content / "cards/thuy-san/bun-day-ao.md").unlink()
@@ -100,7 +102,7 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 
 def test_chat_reads_scripted_lines_and_buttons_by_number(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'chat.db'}"
-    out = run("chat", "--user", "ba-nam", stdin="/start\n1\nlàm đệm lót cho heo\n", env_db=db)
+    out = run("chat", "--user", "ba-nam", stdin="/start\n1\nlàm đệm lót cho lợn thịt thế nào\n", env_db=db)
     assert out.returncode == 0, out.stderr
     assert "Xin chào" in out.stdout
     assert "Khí sinh học (biogas)" in out.stdout  # button [1] opened the biogas topic
@@ -144,11 +146,11 @@ def test_handover_list_and_feedback_report(tmp_path: Path) -> None:
     script = "/start\n1\n"  # make the database; then questions the bot cannot answer
     run("chat", "--user", "farmer", stdin=script, env_db=db)
     chat = run("chat", "--user", "farmer",
-               stdin="lợn nái đẻ khó\ngiá lúa hôm nay bao nhiêu\ngiá lúa bao nhiêu hôm nay\n", env_db=db)
+               stdin="máy tính bị virus phải làm sao\nxem bói tuổi tý\nxem bói tuổi tý ạ\n", env_db=db)
     assert chat.returncode == 0
     report = run("feedback", "report", env_db=db)
     assert report.returncode == 0
     lines = [line for line in report.stdout.splitlines() if line[:4].strip().isdigit()]
-    assert lines[0].split()[0] == "2" and "giá lúa" in lines[0]  # two wordings, one group
+    assert lines[0].split()[0] == "2" and "xem bói" in lines[0]  # two wordings, one group
     empty = run("handover", "list", env_db=db)
     assert empty.returncode == 0 and "no hand-over requests" in empty.stdout

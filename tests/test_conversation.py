@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.knowledge.decision import Thresholds
 from bot.runtime import create_runtime
 from bot.storage.models import UnansweredQuestion
 
@@ -24,7 +25,8 @@ TABLE = [
     (("chào bạn", None), "Xin chào bác", "topic:dem-lot"),
     ((None, "topic:rom-ra"), "Rơm rạ", "card:rom-ra/u-ure-cho-trau-bo"),
     ((None, "card:rom-ra/u-ure-cho-trau-bo"), "4 kg urê", "officer"),
-    (("u rom voi ure cho trau bo", None), "LƯU Ý AN TOÀN", "card:rom-ra/du-tru-rom-mua-dong"),
+    (("u rom voi ure cho trau bo", None), "⚠️ Trâu bò chảy dãi", "card:rom-ra/du-tru-rom-mua-dong"),
+    ((None, "full:rom-ra/u-ure-cho-trau-bo"), "Nguồn:", "fb:down:rom-ra/u-ure-cho-trau-bo"),
     (("cảm ơn nhiều", None), "Không có gì", "topic:biogas"),
     (("/help", None), "Cách dùng", "topic:thuy-san"),
     (("menu", None), "chọn một chủ đề", "topic:chung"),
@@ -43,46 +45,90 @@ def test_message_gets_the_expected_reply(runtime, message, expected_text, expect
     assert expected_button in buttons(replies).values()
 
 
-def test_card_answer_has_title_answer_body_source_and_buttons(runtime) -> None:
+def test_card_answer_fits_a_phone_and_the_rest_is_one_tap_away(runtime) -> None:
     replies = say(runtime, "đệm lót nuôi gà thịt dày bao nhiêu")
     text = "\n".join(r.text for r in replies)
     assert "LÀM ĐỆM CHO GÀ, VỊT" in text
-    assert "Nguồn:" in text and "Cập nhật:" in text
+    assert len(text) <= 900 and "Nguồn:" not in text  # the short answer; sources on the full view
     offered = buttons(replies)
+    assert offered["📖 Xem đầy đủ"] == "full:dem-lot/lam-dem-ga"
     assert any(d.startswith("card:") for d in offered.values())  # related cards
     assert "officer" in offered.values() and "menu" in offered.values()
+    full = "\n".join(r.text for r in say(runtime, button="full:dem-lot/lam-dem-ga"))
+    assert "Nguồn:" in full and "Cập nhật:" in full and "ĐẦY ĐỦ" in full
+    assert "cán bộ khuyến nông" in full.lower()
+
+
+def test_a_safety_card_shows_its_safety_line_first(runtime) -> None:
+    text = say(runtime, button="card:biogas/khi-doc-xuong-ham")[0].text
+    assert "⚠️" in text and "114" in text and "115" in text
 
 
 def test_unknown_question_falls_back_and_is_logged(runtime) -> None:
-    replies = say(runtime, "giá vàng hôm nay thế nào", user="farmer-9")
+    replies = say(runtime, "máy tính bị virus phải làm sao", user="farmer-9")
     assert "chưa có câu trả lời" in replies[0].text
     assert "officer" in buttons(replies).values()
     with runtime.sessions() as session:
         row = session.scalars(select(UnansweredQuestion)).one()
-    assert (row.user_id, row.text, row.reason) == ("farmer-9", "giá vàng hôm nay thế nào", "no_match")
+    assert (row.user_id, row.text, row.reason) == ("farmer-9", "máy tính bị virus phải làm sao", "no_match")
     assert row.created_at is not None
 
 
 def test_officer_button_records_the_last_question(runtime) -> None:
-    say(runtime, "giá vàng hôm nay thế nào")
+    say(runtime, "máy tính bị virus phải làm sao")
     assert "Bác ở xã (phường) nào?" in say(runtime, button="officer")[0].text  # asked once
     replies = say(runtime, "huu lung")
-    assert "giá vàng hôm nay thế nào" in replies[0].text
+    assert "máy tính bị virus phải làm sao" in replies[0].text
     with runtime.sessions() as session:
         reasons = sorted(r.reason for r in session.scalars(select(UnansweredQuestion)))
     assert reasons == ["no_match", "officer_requested"]
 
 
-def test_ambiguous_question_offers_choices(runtime) -> None:
-    index = runtime.services.index
-    index_margin = index.margin
-    index.margin = 1.0  # every candidate above the threshold counts as close
+def test_a_grey_zone_question_asks_which_card_is_meant(runtime) -> None:
+    index = runtime.services.index.current
+    fitted = index.thresholds
+    index.thresholds = Thresholds(answer=99.0, margin=fitted.margin, offer=fitted.offer)  # never sure enough
     try:
-        replies = say(runtime, "hầm biogas ít khí mùa lạnh")
+        replies = say(runtime, "hầm biogas ít khí mùa lạnh", user="grey")
     finally:
-        index.margin = index_margin
-    assert "nội dung nào" in replies[0].text
-    assert sum(d.startswith("card:") for d in buttons(replies).values()) >= 2
+        index.thresholds = fitted
+    assert "Có phải bác muốn hỏi" in replies[0].text
+    offered = [d for d in buttons(replies).values() if d.startswith("card:")]
+    assert 2 <= len(offered) <= 3 and "card:biogas/mua-dong" in offered
+    assert buttons(replies)["🙋 Không phải — hỏi cán bộ"] == "officer"
+    with runtime.sessions() as session:
+        assert session.scalars(select(UnansweredQuestion.reason)).one() == "offered"
+    # «Không phải — hỏi cán bộ» hands this very question to the officers
+    assert "Bác ở xã (phường) nào?" in say(runtime, button="officer", user="grey")[0].text
+    assert "hầm biogas ít khí mùa lạnh" in say(runtime, "huu lung", user="grey")[0].text
+
+
+# (message, a text the reply must contain, a text it must not contain, a button it must offer)
+NOT_CARD_QUESTIONS = [
+    ("muốn gặp cán bộ khuyến nông", "xã (phường) nào", "📗", None),
+    ("cho xin số điện thoại cán bộ xã", "xã (phường) nào", "📗", None),
+    ("chó nhà tôi bị ghẻ, gãi suốt", "thú y", "115", "officer"),
+    ("lon nai de kho tu sang", "thú y", "115", "officer"),
+    ("chồng tôi ngất dưới hầm biogas", "114", "📗", "card:biogas/khi-doc-xuong-ham"),
+    ("cho tôi vay tiền", "vay vốn", "📗", "topic:biogas"),
+    ("giá lúa hôm nay bao nhiêu", "giá cả", "📗", "topic:thuy-san"),
+    ("mai troi co mua ko", "thời tiết", "📗", "topic:rom-ra"),
+]
+
+
+@pytest.mark.parametrize(("message", "must", "must_not", "button"), NOT_CARD_QUESTIONS)
+def test_messages_that_are_not_card_questions_get_their_own_answer(runtime, message, must, must_not, button) -> None:
+    replies = say(runtime, message, user="not-a-card")
+    text = "\n".join(r.text for r in replies)
+    assert must in text and must_not not in text
+    if button:
+        assert button in buttons(replies).values()
+    assert not any(d.startswith("full:") for d in buttons(replies).values())  # no card answer
+
+
+def test_an_emergency_says_115_and_114_and_nobody_goes_down(runtime) -> None:
+    text = say(runtime, "cuu voi, co nguoi nga guc duoi ham biogas")[0].text
+    assert "115" in text and "114" in text and "KHÔNG ai xuống cứu" in text
 
 
 def test_media_gets_a_polite_reply(runtime) -> None:

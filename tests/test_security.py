@@ -13,7 +13,7 @@ from bot.conversation.types import IncomingMessage
 from bot.dashboard import auth
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
-from bot.storage.models import DashboardUser, UnansweredQuestion
+from bot.storage.models import AskedQuestion, DashboardUser
 from reporting import people, units
 from tests.builders import HUU_LUNG
 from tests.fakes.server import serve, wait_for
@@ -54,7 +54,7 @@ def test_a_flood_is_answered_once_then_ignored(runtime) -> None:
     assert "Bác gửi nhanh quá" in replies[30][0].text
     assert all(r == [] for r in replies[31:])
     with runtime.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 30
+        assert s.scalar(select(func.count()).select_from(AskedQuestion)) == 30
     later = _say(runtime, "flooder", "chào", at=NOW + timedelta(minutes=3))
     assert "Xin chào" in later[0].text  # a minute of calm and the user is heard again
 

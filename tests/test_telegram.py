@@ -48,7 +48,7 @@ def texts(tg: FakeTelegram, chat: int = CHAT) -> list[str]:
 def test_polling_answers_a_question_and_sets_the_command_menu(settings, fake) -> None:
     tg, api = fake
     with agribot(tg_settings(settings, api)):
-        tg.queue(tg.text_update(CHAT, "ham biogas it khi qua"))
+        tg.queue(tg.text_update(CHAT, "bếp biogas nhà tôi lửa yếu quá"))
         wait_for(lambda: tg.sent(CHAT))
     answer = texts(tg)[0]
     assert answer.startswith("<b>📗 HẦM ÍT KHÍ")

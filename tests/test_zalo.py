@@ -35,10 +35,10 @@ def zalo(settings: Settings) -> Iterator[tuple[FakeZalo, Settings]]:
 def test_a_signed_question_is_answered_with_template_buttons(zalo) -> None:
     fake, cfg = zalo
     with serve(create_app(cfg)) as url, httpx.Client() as client:
-        r = post_event(client, url, fake.event(USER, "lam dem lot cho heo"))
+        r = post_event(client, url, fake.event(USER, "làm đệm lót cho lợn thịt thế nào"))
         assert r.status_code == 200
         wait_for(lambda: fake.to(USER))
-        post_event(client, url, fake.event(USER, "giá vàng hôm nay"))
+        post_event(client, url, fake.event(USER, "máy tính bị virus phải làm sao"))
         wait_for(lambda: len(fake.to(USER)) >= 2)
     card = "\n".join(m["text"] for m in fake.to(USER)[:-1])
     assert "LÀM ĐỆM CHO LỢN" in card and "Bác trả lời bằng số:" in card  # 6 buttons: numbered

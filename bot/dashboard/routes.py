@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import broadcasts, delivery, feedback_report, handovers, questions
+from bot import broadcasts, delivery, feedback_report, handovers, learned, questions
 from bot.dashboard import auth
+from bot.knowledge.normalize import fold
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import Broadcast
@@ -227,11 +228,51 @@ def dashboard_router() -> APIRouter:
         return _render(request, "reports.html", account, rows=rows, forms=load_forms(), period=period or "",
                        form=form or "", tz=VIETNAM, show=show)
 
+    def _card_choices(request: Request) -> list[tuple[str, str]]:
+        library = _runtime(request).services.library
+        titles = {t.id: t.title for t in library.topics}
+        return [(c.id, f"{titles.get(c.topic, c.topic)} — {c.title}")
+                for t in library.topics for c in library.cards_in(t.id)]
+
     @router.get("/questions")
-    async def questions_page(request: Request) -> HTMLResponse:
+    async def questions_page(request: Request, attached: str | None = None) -> HTMLResponse:
         account = _account(request)
-        rows = await _read(request, lambda session: questions.list_recent(session, limit=300))
-        return _render(request, "questions.html", account, rows=rows, tz=VIETNAM)
+
+        def data() -> tuple[Any, Any]:
+            with _runtime(request).sessions() as session:
+                rows = questions.list_recent(session, limit=300)
+                return rows, learned.attached(session, [r.text for r in rows])
+
+        rows, done = await run_in_threadpool(data)
+        return _render(request, "questions.html", account, rows=rows, tz=VIETNAM, cards=_card_choices(request),
+                       done=done, fold=fold, notice=attached)
+
+    @router.post("/questions/attach")
+    async def attach_question(request: Request, csrf: str = Form(""), text: str = Form("", max_length=2000),
+                              card: str = Form("", max_length=120), action: str = Form("attach"),
+                              back: str = Form("questions")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        runtime = _runtime(request)
+        card_id = None if action == "out_of_scope" else card
+
+        def store() -> str | None:
+            with unit_of_work(runtime.sessions) as session:
+                try:
+                    learned.attach(session, text=text, card_id=card_id, by=account.username,
+                                   known_cards=runtime.services.library.cards)
+                except learned.AttachError as exc:
+                    return str(exc)
+            with runtime.sessions() as session:  # the running index learns it at once
+                runtime.services.index.refresh(session, force=True)
+            return None
+
+        error = await run_in_threadpool(store)
+        if error is not None:
+            return Response(error, status_code=422)
+        page = "feedback" if back == "feedback" else "questions"
+        return RedirectResponse(f"/admin/{page}?attached=1", status_code=303)
 
     @router.get("/invites")
     async def invites_page(request: Request) -> HTMLResponse:
@@ -324,9 +365,18 @@ def dashboard_router() -> APIRouter:
         return _render(request, "handovers.html", account, rows=rows, tz=VIETNAM, now=utcnow(), units=units)
 
     @router.get("/feedback")
-    async def feedback_page(request: Request) -> HTMLResponse:
+    async def feedback_page(request: Request, attached: str | None = None) -> HTMLResponse:
         account = _account(request)
-        return _render(request, "feedback.html", account, groups=await _read(request, feedback_report.groups))
+
+        def data() -> tuple[Any, Any, Any]:
+            with _runtime(request).sessions() as session:
+                groups = feedback_report.groups(session)
+                return (groups, learned.attached(session, [g.text for g in groups]),
+                        learned.weekly_shares(session, now=utcnow()))
+
+        groups, done, weeks = await run_in_threadpool(data)
+        return _render(request, "feedback.html", account, groups=groups, cards=_card_choices(request), done=done,
+                       fold=fold, weeks=weeks, notice=attached)
 
     @router.get("/broadcasts")
     async def broadcasts_page(request: Request, queued: int | None = None) -> HTMLResponse:

@@ -1,49 +1,72 @@
-"""Free-text questions: small talk, a card answer, a choice between close cards, or the fallback."""
+"""Free text: small talk, a request for a person, a sick animal, an emergency, off-topic, or a card.
+
+The decision is :meth:`bot.knowledge.search.SearchIndex.search`; here it becomes replies:
+a card's short answer; «Có phải bác muốn hỏi…?» with the best cards as buttons and «Không
+phải — hỏi cán bộ»; the hand-over; the veterinary officer; what the bot can help with; or the
+fallback that records the question for the officers.
+"""
 
 from __future__ import annotations
 
+from bot import learned, questions
 from bot import media as media_service
-from bot import questions
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
-from bot.handlers.common import ASK, CARD, card_reply, menu_button, menu_reply, officer_button
+from bot.handlers import handover
+from bot.handlers.common import (
+    ASK,
+    CARD,
+    LAST_QUESTION,
+    OFFICER,
+    card_reply,
+    menu_button,
+    menu_reply,
+    officer_button,
+)
 from bot.handlers.register import is_code_attempt, redeem
+from bot.knowledge.intents import EMERGENCY, HANDOVER, OFFTOPIC, SMALLTALK, VET
 from bot.knowledge.normalize import fold
 
 AWAITING_QUESTION = "ask.awaiting_question"
-LAST_QUESTION = "last_question"
 MENU_WORDS = {"menu", "chu de", "danh muc", "bat dau", "start"}
-MAX_CHOICES = 3
 
 
 def answer(ctx: Context, question: str) -> list[Reply]:
-    """Answer ``question`` with the best card, ask which card when two are close, or fall back."""
+    """Answer ``question`` with a card, ask which card is meant, route it, or fall back."""
     ctx.state.reset()
     ctx.state.data[LAST_QUESTION] = question
-    result = ctx.services.index.search(question)
+    result = ctx.services.index.refresh(ctx.session).search(question)
+    learned.record(ctx.session, channel=ctx.message.channel, result=result, at=ctx.message.at)
     library = ctx.services.library
-    if result.answer is None:
-        best = result.candidates[0] if result.candidates else None
-        questions.create(
-            ctx.session,
-            channel=ctx.message.channel,
-            user_id=ctx.message.user_id,
-            text=question,
-            reason=questions.NO_MATCH,
-            best_card=best.card_id if best else None,
-            best_score=best.score if best else None,
-        )
-        return [Reply.with_rows(ctx.t("fallback"), [[officer_button(ctx)], [menu_button(ctx)]])]
-    if result.ambiguous:
-        close = [
-            c for c in result.candidates[:MAX_CHOICES]
-            if c.score >= ctx.services.index.threshold
-            and result.candidates[0].score - c.score < ctx.services.index.margin
-        ]
-        rows = [[Button(library.cards[c.card_id].title, f"{CARD}:{c.card_id}")] for c in close]
-        rows.append([officer_button(ctx)])
-        return [Reply.with_rows(ctx.t("ambiguous_prompt"), rows)]
-    return [card_reply(ctx, library.cards[result.answer])]
+    if result.intent == EMERGENCY:
+        rows = [[Button(f"➡️ {library.cards[c].title}", f"{CARD}:{c}")] for c in result.offered]
+        return [Reply.with_rows(ctx.t("emergency_person"), [*rows, [officer_button(ctx)]])]
+    if result.intent == SMALLTALK:
+        intent = ctx.services.index.current.smalltalk.match(question)
+        return [menu_reply(ctx, intent.reply if intent else None)]
+    if result.intent == HANDOVER:
+        return handover.submit(ctx, question)
+    if result.intent == VET:
+        return [Reply.with_rows(ctx.t("vet_reply"), [[officer_button(ctx)], [menu_button(ctx)]])]
+    if result.intent == OFFTOPIC:
+        return [menu_reply(ctx, ctx.t("offtopic_reply"))]
+    if result.answer is not None:
+        return [card_reply(ctx, library.cards[result.answer])]
+    best = result.candidates[0] if result.candidates else None
+    questions.create(
+        ctx.session,
+        channel=ctx.message.channel,
+        user_id=ctx.message.user_id,
+        text=question,
+        reason=questions.OFFERED if result.offered else questions.NO_MATCH,
+        best_card=best.card_id if best else None,
+        best_score=best.score if best else None,
+    )
+    if result.offered:
+        rows = [[Button(library.cards[c].title, f"{CARD}:{c}")] for c in result.offered if c in library.cards]
+        rows.append([Button(ctx.t("btn_not_these"), OFFICER)])
+        return [Reply.with_rows(ctx.t("clarify_prompt"), rows)]
+    return [Reply.with_rows(ctx.t("fallback"), [[officer_button(ctx)], [menu_button(ctx)]])]
 
 
 def text(ctx: Context) -> list[Reply]:
@@ -55,9 +78,6 @@ def text(ctx: Context) -> list[Reply]:
         return [menu_reply(ctx)]
     if is_code_attempt(question):
         return redeem(ctx, question)
-    intent = ctx.services.smalltalk.match(question)
-    if intent is not None:
-        return [menu_reply(ctx, intent.reply)]
     return answer(ctx, question)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
-from bot.handlers.common import CARD, card_reply, menu_button, menu_reply
+from bot.handlers.common import CARD, FULL, card_full_reply, card_reply, menu_button, menu_reply
 
 
 def topic(ctx: Context) -> list[Reply]:
@@ -26,6 +26,14 @@ def card(ctx: Context) -> list[Reply]:
     return [card_reply(ctx, found)]
 
 
+def full(ctx: Context) -> list[Reply]:
+    found = ctx.services.library.cards.get(ctx.args)
+    if found is None:
+        return [menu_reply(ctx, ctx.t("card_unknown"))]
+    return [card_full_reply(ctx, found)]
+
+
 def register(router: Router) -> None:
     router.button("topic")(topic)
     router.button(CARD)(card)
+    router.button(FULL)(full)

@@ -12,6 +12,8 @@ from reporting import people, units
 MENU = "menu"
 TOPIC = "topic"
 CARD = "card"
+FULL = "full"
+LAST_QUESTION = "last_question"
 OFFICER = "officer"
 ASK = "ask"
 HELP = "help"
@@ -62,18 +64,38 @@ def _plain(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+SAFETY_HEADING = "lưu ý an toàn"
+SHORT_LIMIT = 900  # the first message of an answer fits a phone's screen or two
+
+
+def safety_line(card: Card) -> str | None:
+    """The first line of the card's «Lưu ý an toàn» section: the one a farmer must not miss."""
+    in_safety = False
+    for line in card.body.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            in_safety = stripped.lstrip("#").strip().lower().startswith(SAFETY_HEADING)
+            continue
+        if in_safety and stripped:
+            return re.sub(r"\*\*(.+?)\*\*", r"\1", re.sub(r"^[-*]\s+", "", stripped))
+    return None
+
+
+def card_short_text(ctx: Context, card: Card) -> str:
+    """Title, the direct answer, the safety line, and where the rest is."""
+    parts = [f"📗 {card.title.upper()}", card.summary]
+    safety = safety_line(card)
+    if safety:
+        parts.append(f"⚠️ {safety}")
+    parts.append(ctx.t("card_more"))
+    return "\n\n".join(parts)
+
+
 def card_reply(ctx: Context, card: Card) -> Reply:
-    """Title, short answer, body, source line; buttons for related cards and an officer."""
+    """The short answer (fits a phone); «Xem đầy đủ» for the rest; related cards and an officer."""
     library = ctx.services.library
-    text = "\n\n".join(
-        [
-            f"📗 {card.title.upper()}",
-            card.summary,
-            _plain(card.body),
-            ctx.t("card_source", sources=card.source_line(), reviewed=card.reviewed.strftime("%d/%m/%Y")),
-        ]
-    )
-    rows = [[Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")]]
+    rows = [[Button(ctx.t("btn_full_card"), f"{FULL}:{card.id}")]]
+    rows.append([Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")])
     rows += [
         [Button(f"➡️ {library.cards[r].title}", f"{CARD}:{r}")]
         for r in card.related[:MAX_RELATED]
@@ -83,6 +105,21 @@ def card_reply(ctx: Context, card: Card) -> Reply:
     back = Button(ctx.t("btn_back_topic", title=topic.title), f"{TOPIC}:{topic.id}") if topic else None
     rows.append([officer_button(ctx)])
     rows.append([b for b in (back, menu_button(ctx)) if b is not None])
+    return Reply.with_rows(card_short_text(ctx, card), rows)
+
+
+def card_full_reply(ctx: Context, card: Card) -> Reply:
+    """The whole card with its sources."""
+    text = "\n\n".join(
+        [
+            ctx.t("card_full_header", title=card.title.upper()),
+            _plain(card.body),
+            ctx.t("card_source", sources=card.source_line(), reviewed=card.reviewed.strftime("%d/%m/%Y")),
+        ]
+    )
+    rows = [[Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")]]
+    rows.append([officer_button(ctx)])
+    rows.append([menu_button(ctx)])
     return Reply.with_rows(text, rows)
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import delete, select
 from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
-from bot.handlers.ask import LAST_QUESTION
-from bot.handlers.common import find_commune, menu_reply, officer_button
+from bot.handlers.common import LAST_QUESTION, find_commune, menu_reply, officer_button
 from bot.storage.models import Feedback, Subscription
 from reporting import units
 

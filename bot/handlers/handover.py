@@ -12,8 +12,7 @@ from bot import handovers, questions
 from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
-from bot.handlers.ask import LAST_QUESTION
-from bot.handlers.common import OFFICER, find_commune, menu_reply
+from bot.handlers.common import LAST_QUESTION, OFFICER, find_commune, menu_reply
 from bot.storage.models import ChatUser, HandoverRequest
 from reporting import people, units
 
@@ -27,7 +26,8 @@ def _user(ctx: Context) -> ChatUser:
                       display_name=ctx.message.display_name)
 
 
-def _submit(ctx: Context, question: str) -> list[Reply]:
+def submit(ctx: Context, question: str) -> list[Reply]:
+    """Hand ``question`` to the commune's officers (asking the commune first if unknown)."""
     user = _user(ctx)
     if user.commune_code is None:
         ctx.state.name = AWAITING_COMMUNE
@@ -52,7 +52,7 @@ def _submit(ctx: Context, question: str) -> list[Reply]:
 def officer_button(ctx: Context) -> list[Reply]:
     last = ctx.state.data.get(LAST_QUESTION)
     if isinstance(last, str) and last.strip():
-        return _submit(ctx, last)
+        return submit(ctx, last)
     ctx.state.name = AWAITING_OFFICER_QUESTION
     return [Reply(ctx.t("officer_ask_question"))]
 
@@ -61,14 +61,14 @@ def officer_question(ctx: Context) -> list[Reply]:
     question = ctx.args.strip()
     if not question:
         return [Reply(ctx.t("officer_ask_question"))]
-    return _submit(ctx, question)
+    return submit(ctx, question)
 
 
 def _set_commune(ctx: Context, code: int) -> list[Reply]:
     question = str(ctx.state.data.get("question") or "")
     _user(ctx).commune_code = code
     ctx.state.reset()
-    return _submit(ctx, question) if question else [menu_reply(ctx, ctx.t("commune_saved"))]
+    return submit(ctx, question) if question else [menu_reply(ctx, ctx.t("commune_saved"))]
 
 
 def commune_answer(ctx: Context) -> list[Reply]:

@@ -31,12 +31,14 @@ class Problem:
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=3)
-    # Left out where the source gives no date; never guessed.
-    year: int | None = Field(default=None, ge=1990, le=2100)
+    name: str = Field(min_length=3)  # the publisher and the document
+    # the year the document was published: required, and never guessed (a source whose year
+    # cannot be established is replaced by one that has it)
+    year: int = Field(ge=1900, le=2100)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.year})" if self.year else self.name
+        return f"{self.name} ({self.year})"
 
 
 class Card(BaseModel):
@@ -54,6 +56,8 @@ class Card(BaseModel):
     sources: list[Source] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     reviewed: date
+    # how farmers ask for this card: training and cross-validation data for the Q&A
+    questions: list[str] = Field(default_factory=list)
     body: str = Field(min_length=20)
 
     @field_validator("audience")

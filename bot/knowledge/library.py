@@ -10,7 +10,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.knowledge.analyzer import ClueRule
 from bot.knowledge.cards import Card, Problem, parse_card
+from bot.knowledge.content_rules import Style, check_card_text, check_questions
+from bot.knowledge.intents import KNOWN as KNOWN_INTENTS
+from bot.knowledge.intents import IntentSpec
+from bot.knowledge.tips import Tip
 from bot.messages import check_messages
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,21 @@ class CatalogueEntry(BaseModel):
     id: str
     title: str
     safety: bool = False  # the card must carry a "Lưu ý an toàn" section
+
+
+class ClueSpec(BaseModel):
+    """One entry of ``ambiguous.yaml``: a plain word's reading by its context."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plain: str = Field(pattern=r"^[a-z]+$")
+    reading: str
+    after: list[str] = Field(default_factory=list)
+    before: list[str] = Field(default_factory=list)
+    near: list[str] = Field(default_factory=list)
+
+    def rule(self) -> ClueRule:
+        return ClueRule(self.plain, self.reading, frozenset(self.after), frozenset(self.before), frozenset(self.near))
 
 
 class SmallTalkIntent(BaseModel):
@@ -65,6 +85,12 @@ class Library:
     stopwords: list[str]
     messages: dict[str, str]
     smalltalk: SmallTalk
+    style: Style = field(default_factory=Style)
+    tips: list[Tip] = field(default_factory=list)
+    intents: list[IntentSpec] = field(default_factory=list)
+    clues: list[ClueRule] = field(default_factory=list)
+    # example messages no card answers, by kind (near_topic, price, sick_animal, ask_person …)
+    out_of_scope: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def cards_in(self, topic_id: str) -> list[Card]:
@@ -143,6 +169,19 @@ def load_library(root: Path) -> Library:
     smalltalk = _validated(
         SmallTalk, _read_yaml(root / "smalltalk.yaml", root, problems), "smalltalk.yaml", problems
     )
+    style = Style.from_data(_read_yaml(root / "style.yaml", root, problems), problems)
+    tips = _list_of(Tip, _read_yaml(root / "tips.yaml", root, problems), "tips.yaml", problems)
+    intents = _list_of(IntentSpec, _read_yaml(root / "intents.yaml", root, problems), "intents.yaml", problems)
+    clues = _list_of(ClueSpec, _read_yaml(root / "ambiguous.yaml", root, problems), "ambiguous.yaml", problems)
+    out_of_scope = _read_yaml(root / "out-of-scope.yaml", root, problems)
+    if out_of_scope is not None and not (
+        isinstance(out_of_scope, dict)
+        and all(
+            isinstance(qs, list) and all(isinstance(q, str) and q.strip() for q in qs) for qs in out_of_scope.values()
+        )
+    ):
+        problems.append(Problem("out-of-scope.yaml", "file", "must map a kind of message to a list of examples"))
+        out_of_scope = {}
 
     cards: dict[str, Card] = {}
     card_root = root / "cards"
@@ -165,6 +204,11 @@ def load_library(root: Path) -> Library:
         stopwords=stop or [],
         messages=messages or {},
         smalltalk=smalltalk or SmallTalk(fillers=[], intents=[]),
+        style=style,
+        tips=tips,
+        intents=intents,
+        clues=[c.rule() for c in clues],
+        out_of_scope=out_of_scope or {},
         problems=problems,
     )
     problems.extend(cross_check(library))
@@ -194,6 +238,22 @@ def cross_check(library: Library) -> list[Problem]:
             )
         if card.body.lstrip().startswith("#"):
             problems.append(Problem(rel, "body", "must open with the direct answer, not a heading"))
+        problems.extend(check_card_text(card, library.style))
+    out_of_scope = [q for qs in library.out_of_scope.values() for q in qs]
+    problems.extend(check_questions(library.cards.values(), {"out-of-scope.yaml": out_of_scope}))
+    ids = [i.id for i in library.intents]
+    for i, intent_id in enumerate(ids):
+        if intent_id not in KNOWN_INTENTS:
+            problems.append(
+                Problem(f"intents.yaml[{i}]", "id", f"unknown intent '{intent_id}'; use {list(KNOWN_INTENTS)}")
+            )
+        elif ids.index(intent_id) != i:
+            problems.append(Problem(f"intents.yaml[{i}]", "id", f"duplicate intent '{intent_id}'"))
+    for i, tip in enumerate(library.tips):
+        if tip.topic not in topic_ids:
+            problems.append(Problem(f"tips.yaml[{i}]", "topic", f"unknown topic '{tip.topic}'"))
+        if tip.card is not None and tip.card not in library.cards:
+            problems.append(Problem(f"tips.yaml[{i}]", "card", f"'{tip.card}' does not resolve to a card"))
     seen: set[str] = set()
     for entry in library.catalogue:
         if entry.id in seen:

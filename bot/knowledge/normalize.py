@@ -2,7 +2,9 @@
 
 ``normalize`` gives NFC text, lower case, one tone-mark placement (hoà → hòa, thuỷ → thủy)
 and punctuation turned to spaces. ``fold`` also drops every diacritic and maps đ → d, which is
-how farmers often type (``lam dem lot cho heo``).
+how farmers often type (``lam dem lot cho heo``). Both first remove invisible characters
+(zero-width spaces and joiners, soft hyphens, direction marks: Unicode "format" characters)
+that phones and copy-paste slip into words.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ _MARKED = set("ăâêôơư")
 _VOWELS = set("aeiouy") | _MARKED
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def strip_invisible(text: str) -> str:
+    """Drop format characters (category Cf: U+200B, U+200D, U+00AD, U+FEFF, U+202E …)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _strip_tone(syllable: str) -> tuple[str, str | None]:
@@ -77,7 +86,7 @@ def fix_tone_placement(syllable: str) -> str:
 
 def normalize(text: str) -> str:
     """NFC, lower case, one tone placement, punctuation to single spaces."""
-    text = unicodedata.normalize("NFC", text).lower()
+    text = unicodedata.normalize("NFC", strip_invisible(text)).lower()
     words = (fix_tone_placement(w) for w in _WORD.findall(text.replace("_", " ")))
     return " ".join(words)
 
@@ -90,7 +99,7 @@ def fold_word(word: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case, no diacritics, đ → d, punctuation to single spaces."""
-    text = unicodedata.normalize("NFC", text).lower()
+    text = unicodedata.normalize("NFC", strip_invisible(text)).lower()
     text = _NON_WORD.sub(" ", text.replace("_", " "))
     return " ".join(fold_word(w) for w in text.split())
 

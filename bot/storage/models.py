@@ -244,3 +244,34 @@ class OutgoingMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class LearnedQuestion(Base):
+    """A farmer's question an editor attached to a card as an example (or marked out of scope).
+
+    The running index learns from these at once; ``agribot content questions --export`` writes
+    them out for merging into the card files.
+    """
+
+    __tablename__ = "learned_questions"
+    __table_args__ = (UniqueConstraint("folded", name="uq_learned_questions_folded"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(String(500))
+    card_id: Mapped[str | None] = mapped_column(String(120))  # None: no card answers it
+    added_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AskedQuestion(Base):
+    """What the bot did with a free-text question (no text, no user): the weekly shares."""
+
+    __tablename__ = "asked_questions"
+    __table_args__ = (Index("ix_asked_questions_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # answered | offered | refused | <intent>
+    card_id: Mapped[str | None] = mapped_column(String(120))

@@ -48,9 +48,26 @@
       });
       log.appendChild(wrap);
     });
+    return div;
   }
 
   function scroll() { log.scrollTop = log.scrollHeight; }
+
+  // A new answer is read from its start: scroll so its first line is at the top of the chat,
+  // not to its end (a long answer would otherwise open on its last line).
+  function scrollToStart(el) {
+    if (!el) { scroll(); return; }
+    log.scrollTop = Math.max(0, el.offsetTop - 8);
+  }
+
+  function showAll(replies) {
+    var first = null;
+    replies.forEach(function (reply) {
+      var div = show(reply);
+      if (!first) first = div;
+    });
+    scrollToStart(first);
+  }
 
   function send(body, echo) {
     if (echo) bubble(echo, "me");
@@ -64,8 +81,7 @@
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (data) {
-      data.replies.forEach(show);
-      scroll();
+      showAll(data.replies);
     }).catch(function () {
       bubble("Xin lỗi, chưa gửi được. Bác kiểm tra mạng rồi thử lại nhé.", "bot error");
       scroll();
@@ -75,7 +91,7 @@
   function poll() {
     fetch("/api/chat/updates?user=" + encodeURIComponent(user))
       .then(function (r) { return r.ok ? r.json() : { replies: [] }; })
-      .then(function (data) { if (data.replies.length) { data.replies.forEach(show); scroll(); } })
+      .then(function (data) { if (data.replies.length) showAll(data.replies); })
       .catch(function () {});
   }
 

@@ -1,11 +1,7 @@
-"""The seasonal tips calendar (``content/tips.yaml``)."""
+"""The seasonal tips calendar (``content/tips.yaml``), loaded and checked with the content."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -18,9 +14,3 @@ class Tip(BaseModel):
     topic: str
     card: str | None = None
     text: str = Field(min_length=10)
-
-
-@cache
-def load_tips(path: Path) -> list[Tip]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
-    return [Tip.model_validate(item) for item in data or []]
