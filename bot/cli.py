@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -16,6 +16,7 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from bot.conversation.types import Reply
     from bot.storage.models import HandoverRequest
 
 
@@ -90,23 +91,29 @@ def _local(ref: str) -> str:
     return str(path.resolve()) if path else ref
 
 
-def _print_replies(replies: Iterable[object], out: TextIO) -> list[str]:
-    """Print replies; return the button payloads in the numbers shown."""
-    payloads: list[str] = []
+def _print_replies(replies: Sequence[Reply], out: TextIO) -> dict[str, str]:
+    """Print replies; return key → button payload for the keys shown ([1] …, or [a] … when
+    the question expects a number, so typed digits stay the answer)."""
+    from bot.conversation import choices
+
+    buttons = [b for reply in replies for row in reply.buttons for b in row]
+    keys = iter(choices.keys(len(buttons), letters=choices.expects_number(replies)))
+    mapping: dict[str, str] = {}
     for reply in replies:
-        out.write(f"\nbot> {reply.text}\n")  # type: ignore[attr-defined]
-        for row in reply.buttons:  # type: ignore[attr-defined]
+        out.write(f"\nbot> {reply.text}\n")
+        for row in reply.buttons:
             labels = []
             for button in row:
-                payloads.append(button.data)
-                labels.append(f"[{len(payloads)}] {button.text}")
+                key = next(keys)
+                mapping[key] = button.data
+                labels.append(f"[{key}] {button.text}")
             out.write("     " + "   ".join(labels) + "\n")
-        if getattr(reply, "image", None):
-            out.write(f"     (ảnh: {_local(reply.image)})\n")  # type: ignore[attr-defined]
-        if getattr(reply, "document", None):
-            out.write(f"     (tệp: {_local(reply.document)})\n")  # type: ignore[attr-defined]
+        if reply.image:
+            out.write(f"     (ảnh: {_local(reply.image)})\n")
+        if reply.document:
+            out.write(f"     (tệp: {_local(reply.document)})\n")
     out.flush()
-    return payloads
+    return mapping
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -117,8 +124,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty()
     out = sys.stdout
     if interactive:
-        out.write("Gõ câu hỏi; gõ số để bấm nút; /thoat để thoát.\n")
-    payloads: list[str] = []
+        out.write("Gõ câu hỏi; gõ số (hoặc chữ) trong [ ] để bấm nút; /thoat để thoát.\n")
+    from bot.conversation import choices
+
+    mapping: dict[str, str] = {}
     try:
         while True:
             if interactive:
@@ -134,11 +143,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 break
             if not interactive:
                 out.write(f"\nbạn> {line}\n")
-            if line.isdigit() and 1 <= int(line) <= len(payloads):
-                message = IncomingMessage(channel="console", user_id=args.user, button=payloads[int(line) - 1])
+            payload = choices.pressed(line, mapping)
+            if payload is not None:
+                message = IncomingMessage(channel="console", user_id=args.user, button=payload)
             else:
                 message = IncomingMessage(channel="console", user_id=args.user, text=line)
-            payloads = _print_replies(runtime.handle(message), out)
+            mapping = _print_replies(runtime.handle(message), out)
     except KeyboardInterrupt:
         pass
     finally:
@@ -157,14 +167,20 @@ def cmd_content_check(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print(p)
         return 1
+    from reporting import consistency
+
+    reporting = [f"reporting/{line}" for line in consistency.problems()]
     for p in library.problems:
         print(p)
-    if library.problems:
-        print(f"{len(library.problems)} problem(s) in {settings.content_dir}")
+    for line in reporting:
+        print(line)
+    if library.problems or reporting:
+        print(f"{len(library.problems) + len(reporting)} problem(s) in {settings.content_dir} and reporting/")
         return 1
     print(
         f"OK: {len(library.cards)} cards in {len(library.topics)} topics, "
-        f"{len(library.catalogue)} catalogue ids, {len(library.synonyms)} synonym groups"
+        f"{len(library.catalogue)} catalogue ids, {len(library.synonyms)} synonym groups; "
+        "forms, plans and indicators agree"
     )
     return 0
 
@@ -264,20 +280,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def cmd_invite_create(args: argparse.Namespace) -> int:
     from bot.storage.db import utcnow
-    from reporting import people
+    from reporting import people, unit_registry, units
 
     settings = _settings(args)
     try:
+        commune_code = None
+        if args.commune is not None:
+            commune_code = units.resolve_commune(args.commune, province_code=args.province).code
         with _database(args) as session:
             new = people.create_invite(
-                session, role=args.role, commune_code=args.commune, province_code=args.province,
+                session, role=args.role, commune_code=commune_code, province_code=args.province,
                 unit_name=args.unit, created_by="cli", now=utcnow(), valid_days=args.days,
             )
+            warnings = unit_registry.same_name_warnings(session, role=args.role, name=args.unit,
+                                                        commune_code=commune_code)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"lỗi: {exc}", file=sys.stderr)
         return 2
+    if commune_code is not None:
+        print(f"xã: {units.full_name(commune_code)}")
+    for line in warnings:
+        print(line, file=sys.stderr)
     code = people.format_code(new.code)
     print(f"code: {code}")
     print(f"role: {new.invite.role}  expires: {new.invite.expires_at:%Y-%m-%d %H:%M} UTC")
@@ -287,6 +322,38 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     else:
         print(f"telegram: https://t.me/<bot username>?start={new.code}  (set AGRIBOT_TELEGRAM_BOT_USERNAME)")
     print(f"or type the code {code} to the bot on any channel")
+    return 0
+
+
+def cmd_unit(args: argparse.Namespace) -> int:
+    """Units of reporting: list, rename, merge into another, retire (each change audited)."""
+    from bot.storage.db import utcnow
+    from reporting import unit_registry
+
+    try:
+        with _database(args, write=args.unit_command != "list") as session:
+            if args.unit_command == "list":
+                for row in unit_registry.listing(session, province_code=args.province):
+                    state = ""
+                    if row.unit.merged_into_id:
+                        state = f"  [đã gộp vào {row.unit.merged_into_id}]"
+                    elif row.unit.retired_at:
+                        state = "  [ngừng báo cáo]"
+                    print(f"{row.unit.id}\t{unit_registry.KIND_LABELS.get(row.unit.kind)}\t{row.unit.name}\t"
+                          f"{row.where}\t{row.reports} báo cáo{state}")
+                return 0
+            if args.unit_command == "rename":
+                unit = unit_registry.rename(session, unit_id=args.id, name=args.name, by="cli", now=utcnow())
+                print(f"đã đổi tên: {unit_registry.describe(unit)}")
+            elif args.unit_command == "merge":
+                moved = unit_registry.merge(session, unit_id=args.id, into_id=args.into, by="cli", now=utcnow())
+                print(f"đã gộp đơn vị {args.id} vào {args.into}: {moved} báo cáo chuyển sang")
+            else:
+                unit = unit_registry.retire(session, unit_id=args.id, by="cli", now=utcnow())
+                print(f"đã cho ngừng báo cáo: {unit_registry.describe(unit)}")
+    except unit_registry.UnitError as exc:
+        print(f"lỗi: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -495,11 +562,26 @@ def build_parser() -> argparse.ArgumentParser:
     create = invite_sub.add_parser("create", help="print a single-use, expiring invite code")
     create.add_argument("--role", required=True,
                         choices=["extension_officer", "cooperative", "farm", "provincial_official", "admin"])
-    create.add_argument("--commune", type=int, help="commune code (vietnam-provinces)")
+    create.add_argument("--commune", help="commune: its code (vietnam-provinces) or its name (accents optional)")
     create.add_argument("--province", type=int, help="province code, for provincial officials and admins")
     create.add_argument("--unit", help="the cooperative's or farm's name")
-    create.add_argument("--days", type=int, default=14, help="days until the code expires")
+    create.add_argument("--days", type=_positive_int, default=14, help="days until the code expires (1 or more)")
     create.set_defaults(func=cmd_invite_create)
+
+    unit = sub.add_parser("unit", help="units of reporting (communes, cooperatives, farms)")
+    unit_sub = unit.add_subparsers(dest="unit_command", required=True)
+    ul = unit_sub.add_parser("list", help="every unit with its commune, province and reports")
+    ul.add_argument("--province", type=int)
+    ur = unit_sub.add_parser("rename", help="rename a cooperative or farm")
+    ur.add_argument("id", type=int)
+    ur.add_argument("name")
+    um = unit_sub.add_parser("merge", help="move a unit's reports and people to another and retire it")
+    um.add_argument("id", type=int)
+    um.add_argument("--into", type=int, required=True)
+    ut = unit_sub.add_parser("retire", help="a unit that no longer reports (leaves completeness)")
+    ut.add_argument("id", type=int)
+    for p in (ul, ur, um, ut):
+        p.set_defaults(func=cmd_unit)
 
     baseline = sub.add_parser("baseline", help="baseline figures per commune and year")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)

@@ -170,5 +170,5 @@ def replies_of(row: OutgoingMessage) -> list[Reply]:
     for r in row.payload.get("replies", []):
         rows = [[Button(b["text"], b["data"]) for b in line] for line in r.get("buttons", [])]
         out.append(Reply(text=r["text"], buttons=tuple(tuple(x) for x in rows), image=r.get("image"),
-                         document=r.get("document")))
+                         document=r.get("document"), expects_number=bool(r.get("expects_number"))))
     return out

@@ -11,8 +11,7 @@ from bot.knowledge.search import SearchIndex, load_thresholds
 from bot.learned import LiveIndex
 from bot.messages import Messages
 from bot.settings import Settings
-from reporting.forms import load_forms
-from reporting.plans import load_plans
+from reporting import consistency
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,7 @@ def _cached_index(library: Library, thresholds: Thresholds, signature: tuple[str
 def build_services(settings: Settings) -> BotServices:
     """Load and validate the content (refusing bad content) and build the search index."""
     library = load_checked(settings.content_dir, allow_missing_catalogue=True)
-    load_plans()  # the plans and forms are data too: refuse to start with a broken file
-    load_forms()
+    consistency.check()  # the plans, forms and indicators are data too: refuse to start when they disagree
     return BotServices(
         settings=settings,
         library=library,

@@ -12,7 +12,8 @@ from reporting.clock import local_date
 from reporting.forms import load_forms
 from reporting.indicators import area_communes
 from reporting.models import Report, ReportingUnit
-from reporting.periods import Period
+from reporting.people import UNIT_KIND
+from reporting.periods import Period, parse
 from reporting.plans import Plan
 
 
@@ -28,6 +29,11 @@ class FormCompleteness:
     missing: list[str] = field(default_factory=list)
 
     @property
+    def period_name(self) -> str:
+        """The report period as people read it: «6 tháng cuối năm 2026»."""
+        return parse(self.report_period).name
+
+    @property
     def rate(self) -> float | None:
         return 100.0 * self.received / self.expected if self.expected else None
 
@@ -38,6 +44,7 @@ class FormCompleteness:
     def to_dict(self) -> dict[str, object]:
         return {
             "form": self.form, "title": self.title, "report_period": self.report_period,
+            "period_name": self.period_name,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "expected": self.expected, "received": self.received, "on_time": self.on_time,
             "rate": None if self.rate is None else round(self.rate, 1),
@@ -69,9 +76,10 @@ def completeness(session: Session, *, plan: Plan, period: Period, commune_code: 
         form = forms[form_id]
         if form.period_kind == "dated":
             continue
-        kind = {"commune": "commune", "cooperative": "cooperative", "farm": "farm"}[form_id]
+        kind = UNIT_KIND[form.role]  # who files the form: communes, cooperatives or farms
         units = [*session.scalars(select(ReportingUnit).where(
-            ReportingUnit.kind == kind, ReportingUnit.commune_code.in_(list(communes))))]
+            ReportingUnit.kind == kind, ReportingUnit.commune_code.in_(list(communes)),
+            ReportingUnit.retired_at.is_(None)))]
         filed = {
             r.unit_id: r for r in session.scalars(select(Report).where(
                 Report.form == form_id, Report.status == "filed", Report.period == due_for.id,

@@ -47,7 +47,7 @@ def _file(session: Session, unit: ReportingUnit, form: str, period: Period, valu
     fdef = load_forms()[form]
     due = deadline(unit, fdef, period)
     session.add(Report(
-        form=form, unit_id=unit.id, period=period.id, status="filed", version=1, values=derived(form, values),
+        form=form, unit_id=unit.id, period=period.id, status="filed", version=1, values=derived(fdef, values),
         late=due is not None and filed > due, deadline=due, created_by="demo", created_at=_at(filed),
         updated_at=_at(filed), filed_at=_at(filed), filed_by="demo",
     ))
@@ -120,8 +120,13 @@ def seed(session: Session, *, now: datetime, seed_value: int = 20) -> dict[str, 
                 if half.end() - timedelta(days=20) > today or rng.random() < 0.3:
                     continue
                 applies = rng.random() < 0.7
+                members = rng.randint(20, 120)
+                applying = rng.randint(5, members // 2) if applies else 0
+                split = {"member_hh_biogas": applying // 2, "member_hh_bedding": applying // 3,
+                         "member_hh_compost": applying - applying // 2 - applying // 3, "member_hh_other": 0}
                 values = {"applies_process": applies, "process_kinds": ["straw", "compost"] if applies else None,
-                          "member_households_applying": rng.randint(5, 60) if applies else 0,
+                          "member_households": members, "member_households_applying": applying,
+                          "member_breakdown": split, **split,
                           "straw_collected_t": float(rng.randint(10, 200)),
                           "bioproducts_kg": float(rng.randint(0, 500)), "bioproducts_l": None}
                 _file(session, coop, "cooperative", half, values, min(half.end() - timedelta(days=rng.randint(3, 20)),

@@ -11,11 +11,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reporting.completeness import FormCompleteness
-from reporting.indicators import IndicatorReport, IndicatorResult
+from reporting.indicators import STATUS_LABELS, IndicatorReport, IndicatorResult
 from reporting.numbers import format_number
 
-STATUS = {"ok": "có số liệu", "missing": "chưa báo cáo", "no_baseline": "chưa có số liệu nền"}
+STATUS = STATUS_LABELS
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def sheet_name(number: int, title: str) -> str:
+    """An Excel sheet name from the indicator's Vietnamese title: numbered, ≤ 31 characters."""
+    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in title)
+    name = f"{number}. {clean}"
+    return name if len(name) <= 31 else name[:30].rstrip() + "…"
 
 
 def fmt_number(value: float | None, digits: int = 1) -> str:
@@ -58,7 +65,7 @@ def to_table(report: IndicatorReport, completeness: list[FormCompleteness]) -> s
         lines += ["", "Tình hình báo cáo:"]
         for c in completeness:
             deadline = f", hạn {c.deadline:%d/%m/%Y}" if c.deadline else ""
-            lines.append(f"  {c.title} ({c.report_period}{deadline}): nhận {c.received}/{c.expected}, "
+            lines.append(f"  {c.title} ({c.period_name}{deadline}): nhận {c.received}/{c.expected}, "
                          f"đúng hạn {c.on_time}/{c.expected}")
     notes = [f"  {r.definition.title}: {r.note}" for r in report.results if r.note]
     if notes:
@@ -119,15 +126,15 @@ def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness]) -> by
                 cell.number_format = "#,##0.##"
             elif col in (3, 7, 8):
                 cell.number_format = "0.0"
-    for r in report.results:
-        sheet = wb.create_sheet(r.id[:31])
+    for number, r in enumerate(report.results, start=1):
+        sheet = wb.create_sheet(sheet_name(number, r.definition.title))
         _title(sheet, report, f"{r.definition.title} ({r.definition.unit}) theo xã")
         _header(sheet, 5, ["Mã xã", "Xã", "Tử số", "Mẫu số", "Giá trị", "Tình trạng"], [10, 30, 14, 14, 12, 22])
         ratio = r.definition.is_ratio
         for i, c in enumerate(r.by_commune, start=6):
             value = c.value(ratio)
             for col, v in enumerate([c.code, c.name, c.numerator, c.denominator,
-                                     None if value is None else round(value, 2), STATUS[c.status]], start=1):
+                                     None if value is None else round(value, 2), c.status_label], start=1):
                 cell = sheet.cell(row=i, column=col, value=v)
                 if col in (3, 4):
                     cell.number_format = "#,##0.##"
@@ -139,7 +146,7 @@ def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness]) -> by
         _header(sheet, 5, ["Mẫu báo cáo", "Kỳ", "Hạn nộp", "Phải nộp", "Đã nhận", "Đúng hạn", "Tỷ lệ nhận (%)",
                            "Tỷ lệ đúng hạn (%)", "Chưa báo cáo"], [24, 10, 12, 10, 10, 10, 14, 16, 80])
         for i, fc in enumerate(completeness, start=6):
-            values = [fc.title, fc.report_period, fc.deadline.strftime("%d/%m/%Y") if fc.deadline else "",
+            values = [fc.title, fc.period_name, fc.deadline.strftime("%d/%m/%Y") if fc.deadline else "",
                       fc.expected, fc.received, fc.on_time, None if fc.rate is None else round(fc.rate, 1),
                       None if fc.timeliness is None else round(fc.timeliness, 1), ", ".join(fc.missing)]
             for col, v in enumerate(values, start=1):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -42,20 +42,37 @@ class Definition(BaseModel):
     title: str
     unit: str
     numerator: Numerator | None = None
-    denominator: list[str] = Field(default_factory=list)
+    denominator: list[str] = Field(default_factory=list)  # baseline figures of the commune
+    # or: figures of the same reports as the numerator (members of the cooperatives that report)
+    denominator_from_reports: list[str] = Field(default_factory=list)
     breakdown: dict[str, str] = Field(default_factory=dict)
     note: str | None = None
     not_collected: str | None = None
 
     @property
     def is_ratio(self) -> bool:
-        return bool(self.denominator)
+        return bool(self.denominator or self.denominator_from_reports)
 
 
 @cache
 def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
+    """Every indicator; a broken entry raises ValueError with ``indicators.yaml: id: problem`` lines."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {key: Definition.model_validate({"id": key, **value}) for key, value in data.items()}
+    out, problems = {}, []
+    for key, value in data.items():
+        try:
+            out[key] = Definition.model_validate({"id": key, **value})
+        except ValidationError as exc:
+            problems += [f"{path.name}: {key}.{'.'.join(str(x) for x in err['loc'])}: {err['msg']}"
+                         for err in exc.errors()]
+    if problems:
+        raise ValueError("\n".join(problems))
+    return out
+
+
+Status = Literal["ok", "missing", "no_data", "partial", "no_baseline"]
+STATUS_LABELS = {"ok": "có số liệu", "missing": "chưa báo cáo", "no_data": "thiếu số liệu",
+                 "partial": "thiếu nửa năm", "no_baseline": "chưa có số liệu nền"}
 
 
 @dataclass
@@ -65,17 +82,28 @@ class CommuneValue:
     numerator: float | None = None
     denominator: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    reported: bool = False  # the commune filed a report in the period, with or without this figure
+    missing_parts: list[Period] = field(default_factory=list)  # half-years of a flow not in yet
 
     @property
-    def status(self) -> Literal["ok", "missing", "no_baseline"]:
+    def status(self) -> Status:
+        if self.missing_parts:
+            return "partial"  # a half-year of the flow is missing: left out of the ratio
         if self.numerator is None:
-            return "missing"
+            return "no_data" if self.reported else "missing"
         if self.denominator is not None and self.denominator <= 0:
             return "no_baseline"
         return "ok"
 
+    @property
+    def status_label(self) -> str:
+        """The status as an official reads it: «thiếu số liệu», «thiếu 6 tháng cuối năm 2026» …"""
+        if self.status == "partial":
+            return missing_label(self.missing_parts)
+        return STATUS_LABELS[self.status]
+
     def value(self, ratio: bool) -> float | None:
-        if self.numerator is None:
+        if self.numerator is None or self.missing_parts:
             return None
         if not ratio:
             return self.numerator
@@ -121,6 +149,7 @@ class IndicatorResult:
             "by_commune": [
                 {"code": c.code, "name": c.name, "numerator": c.numerator, "denominator": c.denominator,
                  "value": None if c.value(ratio) is None else round(c.value(ratio) or 0, 2), "status": c.status,
+                 "status_label": c.status_label,
                  **({"extra": c.extra} if c.extra else {})}
                 for c in self.by_commune
             ],
@@ -145,12 +174,18 @@ class IndicatorReport:
 
 
 # -- periods the reports come in ----------------------------------------------------------------
-def _half_years(period: Period, cutoff: int) -> tuple[list[str], list[str]]:
-    """(half-years whose end falls in ``period``: stocks; half-years inside it: flows)."""
+def _half_years(period: Period, cutoff: int) -> tuple[list[str], list[Period]]:
+    """(half-years whose end falls in ``period``: stocks; half-years a flow adds up: flows).
+
+    A flow is counted from the start of the year: for a year both halves, for the second
+    half-year both halves too («lũy kế từ đầu năm», against the year's generation), for the
+    first half-year the first.
+    """
     start, end = period.start(cutoff), period.end(cutoff)
     candidates = [Period(y, "S", n) for y in (period.year - 1, period.year, period.year + 1) for n in (1, 2)]
     stock = [p.id for p in candidates if start <= p.end(cutoff) <= end]
-    flow = [p.id for p in candidates if start <= p.start(cutoff) and p.end(cutoff) <= end]
+    year = Period(period.year)
+    flow = [p for p in candidates if year.start(cutoff) <= p.start(cutoff) and p.end(cutoff) <= end]
     return stock, flow
 
 
@@ -166,30 +201,44 @@ def _num(expr: Any) -> Any:
     return func.coalesce(cast(expr, Float), 0.0)
 
 
-def _report_sums(session: Session, *, form: str, fields: list[str], periods: list[str], latest: bool,
-                 codes: list[int]) -> dict[int, tuple[float, dict[str, float]]]:
-    """Per commune: the sum of ``fields`` (and each field alone) over its units' reports."""
+def _given(fields: list[str]) -> list[Any]:
+    """The report gives every one of ``fields`` (a skipped figure is JSON null: no data)."""
+    return [Report.values[f].as_float().is_not(None) for f in fields]
+
+
+def _report_sums(session: Session, *, form: str, fields: list[str], required: list[str], periods: list[str],
+                 latest: bool, codes: list[int]) -> dict[tuple[int, str], dict[str, float]]:
+    """Per commune and period: the sum of ``fields`` over its units' reports that give every
+    ``required`` field (stocks: each unit's latest such report, under its own period)."""
     if not periods or not fields:
         return {}
-    base = [Report.form == form, Report.status == FILED, Report.period.in_(periods)]
-    if latest:
+    filed = [Report.form == form, Report.status == FILED, Report.period.in_(periods)]
+    base = [*filed, *_given(required)]
+    if latest:  # each unit's latest report, even when it skipped the figure (then: no data, not the older one)
         last = (select(Report.unit_id, func.max(Report.period).label("period"))
-                .where(*base).group_by(Report.unit_id).subquery())
+                .where(*filed).group_by(Report.unit_id).subquery())
         join_on = and_(Report.unit_id == last.c.unit_id, Report.period == last.c.period)
         source = select().select_from(Report).join(last, join_on)
     else:
         source = select().select_from(Report)
     columns = [func.sum(_num(Report.values[f].as_float())).label(f) for f in fields]
-    counts = func.count(Report.id).label("reports")
-    stmt = (source.add_columns(ReportingUnit.commune_code, counts, *columns)
+    stmt = (source.add_columns(ReportingUnit.commune_code, Report.period, *columns)
             .join(ReportingUnit, ReportingUnit.id == Report.unit_id)
             .where(*base, ReportingUnit.commune_code.in_(codes))
-            .group_by(ReportingUnit.commune_code))
-    out = {}
-    for row in session.execute(stmt):
-        parts = {f: float(getattr(row, f) or 0.0) for f in fields}
-        out[int(row.commune_code)] = (sum(parts.values()), parts)
-    return out
+            .group_by(ReportingUnit.commune_code, Report.period))
+    return {(int(row.commune_code), str(row.period)): {f: float(getattr(row, f) or 0.0) for f in fields}
+            for row in session.execute(stmt)}
+
+
+def _reporting_communes(session: Session, *, form: str, periods: list[str], codes: list[int]
+                        ) -> set[tuple[int, str]]:
+    """(commune, period) with a filed report of ``form`` in ``periods`` (figures given or not)."""
+    if not periods:
+        return set()
+    stmt = (select(ReportingUnit.commune_code, Report.period).join(Report, Report.unit_id == ReportingUnit.id)
+            .where(Report.form == form, Report.status == FILED, Report.period.in_(periods),
+                   ReportingUnit.commune_code.in_(codes)).distinct())
+    return {(int(c), str(p)) for c, p in session.execute(stmt)}
 
 
 def _training_sums(session: Session, *, fields: list[str], start: date, end: date, codes: list[int],
@@ -232,36 +281,61 @@ def compute(session: Session, *, plan: Plan, period: Period, commune_code: int |
         note = definition.note
         if definition.not_collected or definition.numerator is None:
             note = definition.not_collected
+        elif period.kind in ("Q", "M") and definition.numerator.form != "training":
+            note = ("Số liệu này báo cáo theo 6 tháng nên không tách được theo "
+                    f"{'quý' if period.kind == 'Q' else 'tháng'}; xem theo 6 tháng hoặc cả năm.")
         else:
             num = definition.numerator
             fields = list(num.fields) + list(definition.breakdown)
             if num.form == "training":
                 sums = _training_sums(session, fields=fields or ["participants"], start=period.start(cutoff),
                                       end=period.end(cutoff), codes=codes, count=num.count)
+                for cv in by_commune:
+                    if cv.code in sums:
+                        main, parts = sums[cv.code]
+                        cv.numerator = main if num.count or not num.fields else sum(parts[f] for f in num.fields)
+                        cv.extra = {k: parts[k] for k in definition.breakdown}
+                        cv.reported = True
             else:
                 stock = num.aggregation == "stock"
-                sums = _report_sums(session, form=num.form, fields=fields,
-                                    periods=stock_periods if stock else flow_periods, latest=stock, codes=codes)
-            for cv in by_commune:
-                if cv.code in sums:
-                    main, parts = sums[cv.code]
-                    cv.numerator = main if num.count or not num.fields else sum(parts[f] for f in num.fields)
-                    cv.extra = {k: parts[k] for k in definition.breakdown}
-                if definition.is_ratio:
+                periods = stock_periods if stock else [p.id for p in flow_periods]
+                own = list(definition.denominator_from_reports)
+                by_period = _report_sums(session, form=num.form, fields=fields + own,
+                                         required=list(num.fields) + own, periods=periods, latest=stock, codes=codes)
+                reported = _reporting_communes(session, form=num.form, periods=periods, codes=codes)
+                for cv in by_commune:
+                    cv.reported = any(code == cv.code for code, _ in reported)
+                    got = {p: parts for (code, p), parts in by_period.items() if code == cv.code}
+                    if not stock and cv.reported:  # a flow counts only with every half-year it adds up
+                        cv.missing_parts = [p for p in flow_periods if (cv.code, p.id) not in reported]
+                        if cv.reported and not cv.missing_parts and any(p.id not in got for p in flow_periods):
+                            continue  # a half-year's report skipped the figure: no data
+                    if not got:
+                        continue
+                    totals = {f: sum(parts.get(f, 0.0) for parts in got.values()) for f in fields + own}
+                    cv.numerator = sum(totals[f] for f in num.fields)
+                    cv.extra = {k: totals[k] for k in definition.breakdown}
+                    if own:
+                        cv.denominator = sum(totals[f] for f in own)
+            if definition.denominator:
+                for cv in by_commune:
                     b = baselines.get(cv.code)
                     values = [getattr(b, f) for f in definition.denominator] if b else []
                     cv.denominator = sum(values) if values and all(v is not None for v in values) else None
                     if cv.denominator is None and cv.numerator is not None:
                         cv.denominator = 0.0  # reported, but no baseline: not computable
-        results.append(_roll_up(definition, target.target, target.target_year, by_commune, note))
+        cumulative = (definition.numerator is not None and definition.numerator.aggregation == "flow"
+                      and definition.numerator.form != "training" and period.kind == "S")
+        results.append(_roll_up(definition, target.target, target.target_year, by_commune, note,
+                                cumulative=cumulative))
     return IndicatorReport(plan, period, commune_code, results)
 
 
 def _roll_up(definition: Definition, target: float | None, target_year: int | None,
-             by_commune: list[CommuneValue], note: str | None) -> IndicatorResult:
+             by_commune: list[CommuneValue], note: str | None, *, cumulative: bool = False) -> IndicatorResult:
     ratio = definition.is_ratio
     usable = [c for c in by_commune if c.status == "ok"]
-    reporting = [c for c in by_commune if c.numerator is not None]
+    reporting = [c for c in by_commune if c.numerator is not None and not c.missing_parts]
     numerator = sum(c.numerator or 0 for c in usable) if usable else None
     denominator = sum(c.denominator or 0 for c in usable) if ratio and usable else None
     if ratio:
@@ -269,11 +343,27 @@ def _roll_up(definition: Definition, target: float | None, target_year: int | No
     else:
         value = numerator
     extra = {k: sum(c.extra.get(k, 0.0) for c in usable) for k in definition.breakdown} if usable else {}
+    notes = [note] if note else []
+    if cumulative:
+        notes.append("Lũy kế từ đầu năm" + (", so với lượng phát sinh cả năm." if ratio else "."))
+    partial = [c for c in by_commune if c.status == "partial"]
+    if partial:
+        notes.append(f"{len(partial)} xã chưa đủ số liệu cả năm nên chưa tính: "
+                     + "; ".join(f"{c.name} ({missing_label(c.missing_parts)})" for c in partial[:10])
+                     + ("…" if len(partial) > 10 else "") + ".")
+    no_data = [c for c in by_commune if c.status == "no_data"]
+    if no_data:
+        notes.append(f"{len(no_data)} xã báo cáo nhưng bỏ qua số liệu này (thiếu số liệu), không tính vào tỷ lệ.")
     no_base = [c for c in by_commune if c.status == "no_baseline"]
-    if no_base and not note:
-        note = f"{len(no_base)} xã có báo cáo nhưng chưa có số liệu nền nên chưa tính được tỷ lệ."
+    if no_base:
+        notes.append(f"{len(no_base)} xã có báo cáo nhưng chưa có số liệu nền nên chưa tính được tỷ lệ.")
     return IndicatorResult(definition, target, target_year, numerator, denominator, value,
-                           len(reporting), len(by_commune), by_commune, extra, note)
+                           len(reporting), len(by_commune), by_commune, extra, " ".join(notes) or None)
+
+
+def missing_label(parts: list[Period]) -> str:
+    """«thiếu 6 tháng cuối năm» (or «đầu năm»)."""
+    return ", ".join(f"thiếu 6 tháng {'đầu' if p.n == 1 else 'cuối'} năm {p.year}" for p in parts)
 
 
 def trend(session: Session, *, plan: Plan, indicator_id: str, periods: list[Period],

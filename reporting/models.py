@@ -23,6 +23,22 @@ class ReportingUnit(Base):
     commune_code: Mapped[int] = mapped_column(Integer, index=True)
     province_code: Mapped[int] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]  # no longer reports: left out of completeness
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_units.id"))
+
+
+class UnitChange(Base):
+    """The audit of units of reporting: renamed, merged into another, retired."""
+
+    __tablename__ = "unit_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("reporting_units.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # rename | merge | retire
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(160))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Member(Base):

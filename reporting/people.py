@@ -20,6 +20,9 @@ PROVINCIAL_OFFICIAL = "provincial_official"
 ADMIN = "admin"
 ROLES = (EXTENSION_OFFICER, COOPERATIVE, FARM, PROVINCIAL_OFFICIAL, ADMIN)
 UNIT_KIND = {EXTENSION_OFFICER: "commune", COOPERATIVE: "cooperative", FARM: "farm"}
+ROLE_LABELS = {EXTENSION_OFFICER: "Cán bộ khuyến nông xã", COOPERATIVE: "HTX", FARM: "Trang trại",
+               PROVINCIAL_OFFICIAL: "Cán bộ tỉnh", ADMIN: "Quản trị"}
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "trang web", "console": "dòng lệnh"}
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
 CODE_LENGTH = 8
@@ -67,6 +70,8 @@ def create_invite(
     """A single-use code for ``role``; raises ValueError when the unit is not fully named."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if valid_days < 1:
+        raise ValueError("--days must be 1 or more")
     commune = units.commune(commune_code) if commune_code is not None else None
     if commune_code is not None and commune is None:
         raise ValueError(f"no commune with code {commune_code}")
@@ -97,6 +102,8 @@ def _unit_for(session: Session, invite: Invite) -> ReportingUnit | None:
     name = commune.name if kind == "commune" else (invite.unit_name or "")
     unit = session.scalar(select(ReportingUnit).where(
         ReportingUnit.kind == kind, ReportingUnit.commune_code == commune.code, ReportingUnit.name == name))
+    while unit is not None and unit.merged_into_id is not None:  # merged: the unit that took its reports
+        unit = session.get(ReportingUnit, unit.merged_into_id)
     if unit is None:
         unit = ReportingUnit(kind=kind, name=name, commune_code=commune.code, province_code=commune.province_code)
         session.add(unit)
@@ -167,3 +174,25 @@ def revoke(session: Session, *, invite_id: int, now: datetime) -> bool:
         return False
     invite.revoked_at = now
     return True
+
+
+def who(session: Session, changed_by: str) -> str:
+    """Who made a change, as a person reads it in an audit line (never a raw id).
+
+    ``telegram:123`` → «Cán bộ khuyến nông xã — Xã Hữu Lũng (qua Telegram)»; ``dashboard:lan`` →
+    «tài khoản lan (bảng điều khiển)»; ``cli`` → «quản trị (dòng lệnh)».
+    """
+    if changed_by == "cli":
+        return "quản trị (dòng lệnh)"
+    if changed_by == "demo":
+        return "dữ liệu mẫu"
+    channel, _, user_id = changed_by.partition(":")
+    if channel == "dashboard":
+        return f"tài khoản {user_id} (bảng điều khiển)"
+    via = CHANNEL_LABELS.get(channel, channel)
+    found = member(session, channel=channel, user_id=user_id)
+    if found is None:
+        return f"người dùng qua {via}"
+    unit = session.get(ReportingUnit, found.unit_id) if found.unit_id else None
+    role = ROLE_LABELS.get(found.role, found.role)
+    return f"{role} — {unit.name} (qua {via})" if unit else f"{role} (qua {via})"

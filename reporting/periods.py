@@ -75,15 +75,19 @@ class Period:
             return [Period(self.year)]
         return [Period(self.year, kind, first + i) for i in range(count)]
 
-    def label(self, cutoff_day: int = DEFAULT_CUTOFF_DAY) -> str:
-        """Vietnamese label with dates, e.g. '6 tháng cuối năm 2026 (15/06/2026 – 14/12/2026)'."""
-        name = {
+    @property
+    def name(self) -> str:
+        """Short Vietnamese name, e.g. '6 tháng cuối năm 2026'."""
+        return {
             "Y": f"Năm {self.year}",
             "S": f"6 tháng {'đầu' if self.n == 1 else 'cuối'} năm {self.year}",
             "Q": f"Quý {self.n}/{self.year}",
             "M": f"Tháng {self.n}/{self.year}",
         }[self.kind]
-        return f"{name} ({self.start(cutoff_day):%d/%m/%Y} – {self.end(cutoff_day):%d/%m/%Y})"
+
+    def label(self, cutoff_day: int = DEFAULT_CUTOFF_DAY) -> str:
+        """Vietnamese label with dates, e.g. '6 tháng cuối năm 2026 (15/06/2026 – 14/12/2026)'."""
+        return f"{self.name} ({self.start(cutoff_day):%d/%m/%Y} – {self.end(cutoff_day):%d/%m/%Y})"
 
 
 def parse(period_id: str) -> Period:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reporting.periods import DEFAULT_CUTOFF_DAY, Period
 
@@ -38,6 +38,7 @@ class Plan(BaseModel):
     former_province_code: int | None = None
     name: str
     document: str
+    first_year: int = Field(ge=2000, le=2100)  # from the plan's document: nothing is reported before it
     cutoff_day: int = Field(default=DEFAULT_CUTOFF_DAY, ge=1, le=28)
     forms: list[str]
     deadlines: list[Deadline]
@@ -58,12 +59,21 @@ class Plan(BaseModel):
 
 @cache
 def load_plans(directory: Path = PLANS_DIR) -> dict[str, Plan]:
+    """Every plan; a broken file raises ValueError with ``plans/<file>: field: problem`` lines."""
     plans = {}
+    problems = []
     for path in sorted(directory.glob("*.yaml")):
-        plan = Plan.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        try:
+            plan = Plan.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except ValidationError as exc:
+            problems += [f"plans/{path.name}: {'.'.join(str(x) for x in err['loc'])}: {err['msg']}"
+                         for err in exc.errors()]
+            continue
         if plan.id != path.stem:
-            raise ValueError(f"{path.name}: id '{plan.id}' must equal the file name")
+            problems.append(f"plans/{path.name}: id: '{plan.id}' must equal the file name")
         plans[plan.id] = plan
+    if problems:
+        raise ValueError("\n".join(problems))
     return plans
 
 

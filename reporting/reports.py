@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from reporting import units
 from reporting.clock import local_date
-from reporting.forms import FormDef, Problem, check_answers
+from reporting.forms import FormDef, Problem, check_answers, load_forms, show
 from reporting.models import Baseline, Report, ReportChange, ReportingUnit
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, plans_for
@@ -31,10 +32,46 @@ def cutoff_day(unit: ReportingUnit) -> int:
     return min(days) if days else 14
 
 
-def period_choices(unit: ReportingUnit, form: FormDef, today: date) -> list[Period]:
-    """The current period under the plans' cut-off first, then the previous one."""
-    current = containing(today, form.period_kind if form.period_kind != "dated" else "Y", cutoff_day(unit))
-    return [current, current.previous()]
+def first_year(unit: ReportingUnit, form: FormDef) -> int | None:
+    """The first year any plan of the unit that uses ``form`` reports on."""
+    years = [p.first_year for p in plans_for_unit(unit) if form.id in p.forms]
+    return min(years) if years else None
+
+
+def period_choices(session: Session, unit: ReportingUnit, form: FormDef, today: date) -> list[tuple[Period, bool]]:
+    """The periods the unit may report, with ``True`` for a late report («nộp bổ sung»).
+
+    The current period and the previous one; then every earlier period of the plans' years
+    that the unit has not filed yet. Nothing in the future, nothing before the plans' first year.
+    """
+    start = first_year(unit, form)
+    if start is None or form.period_kind == "dated":
+        return []
+    current = containing(today, form.period_kind, cutoff_day(unit))
+    filed = {r.period for r in session.scalars(select(Report).where(
+        Report.unit_id == unit.id, Report.form == form.id, Report.status == FILED))}
+    out: list[tuple[Period, bool]] = []
+    period = current
+    while period.year >= start:
+        recent = len(out) < 2 and period in (current, current.previous())
+        if recent:
+            out.append((period, False))
+        elif period.id not in filed:
+            out.append((period, True))
+        period = period.previous()
+    return out
+
+
+def allowed_period(session: Session, unit: ReportingUnit, form: FormDef, period: str, today: date) -> bool:
+    """Whether a button asking for ``period`` asks for one the bot would offer (or a filed one)."""
+    return any(p.id == period for p, _ in period_choices(session, unit, form, today)) or \
+        get_filed(session, unit_id=unit.id, form=form.id, period=period) is not None
+
+
+def deadlines(unit: ReportingUnit, form: FormDef, period: Period) -> list[tuple[Plan, date]]:
+    """Each plan's own deadline for this form and period (the same date completeness uses)."""
+    return sorted(((p, d) for p in plans_for_unit(unit) if form.id in p.forms if (d := p.deadline_for(period))),
+                  key=lambda pd: pd[1])
 
 
 def deadline(unit: ReportingUnit, form: FormDef, period: Period) -> date | None:
@@ -105,7 +142,26 @@ def validate(session: Session, *, draft: Report, form: FormDef, just_answered: s
     assert unit is not None
     year = _year(draft, unit)
     base = baseline(session, commune_code=unit.commune_code, year=year) if year else {}
-    return check_answers(form, draft.values, baseline=base, just_answered=just_answered)
+    return check_answers(form, draft.values, baseline=base, just_answered=just_answered,
+                         earlier=_earlier_in_year(session, draft=draft, form=form), year=year)
+
+
+def _earlier_in_year(session: Session, *, draft: Report, form: FormDef) -> dict[str, float]:
+    """For the form's flow fields: what the unit filed for the year's other half-years."""
+    if not draft.period or form.period_kind != "S":
+        return {}
+    period = parse(draft.period)
+    others = [p.id for p in Period(period.year).parts("S") if p != period]
+    flows = [f.key for f in form.fields if f.aggregation == "flow" and f.kind in {"count", "amount"}]
+    out: dict[str, float] = {}
+    for report in session.scalars(select(Report).where(
+            Report.unit_id == draft.unit_id, Report.form == form.id, Report.status == FILED,
+            Report.period.in_(others))):
+        for key in flows:
+            value = report.values.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out[key] = out.get(key, 0.0) + float(value)
+    return out
 
 
 def _year(draft: Report, unit: ReportingUnit) -> int | None:
@@ -120,14 +176,17 @@ def cancel(session: Session, *, draft: Report) -> None:
         draft.status = CANCELLED
 
 
-def derived(form_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Values computed from the answers, kept with them so SQL can aggregate plain numbers."""
-    if form_id == "farm":
-        techs = values.get("technologies") or []
-        return {**values, "applies_treatment": int(bool(techs) and techs != ["none"])}
-    if form_id == "cooperative":
-        return {**values, "applies_treatment": int(bool(values.get("applies_process")))}
-    return values
+def derived(form: FormDef, values: dict[str, Any]) -> dict[str, Any]:
+    """Values computed from the answers (``derived:`` in forms.yaml), kept with them so SQL can
+    aggregate plain numbers."""
+    out = dict(values)
+    if "applies_treatment" in form.derived:
+        if form.id == "farm":
+            techs = values.get("technologies") or []
+            out["applies_treatment"] = int(bool(techs) and techs != ["none"])
+        else:
+            out["applies_treatment"] = int(bool(values.get("applies_process")))
+    return out
 
 
 def file(session: Session, *, draft: Report, form: FormDef, by: str, now: datetime) -> Report:
@@ -139,12 +198,19 @@ def file(session: Session, *, draft: Report, form: FormDef, by: str, now: dateti
         target = session.get(Report, draft.corrects_id) if draft.corrects_id else draft
         assert target is not None
         return target
+    unit = session.get(ReportingUnit, draft.unit_id)
+    assert unit is not None
+    if form.period_kind == "dated" and draft.values.get("commune_code") is None:
+        draft.values = {**draft.values, "commune_code": unit.commune_code}  # the officer's own commune
+    missing = form.missing(draft.values)
+    if missing:  # «Gửi» of a form not finished (an old or forged button)
+        raise Problem("incomplete", {"field": missing[0].label, "count": len(missing)})
     problems = validate(session, draft=draft, form=form)
     if problems:
         raise problems[0]
     unit = session.get(ReportingUnit, draft.unit_id)
     assert unit is not None
-    draft.values = derived(form.id, draft.values)
+    draft.values = derived(form, draft.values)
     if draft.corrects_id is not None:
         return _apply_correction(session, draft=draft, by=by, now=now)
     if form.period_kind == "dated":
@@ -175,13 +241,14 @@ def _apply_correction(session: Session, *, draft: Report, by: str, now: datetime
     assert target is not None and target.status == FILED
     old, new = target.values, draft.values
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    derived_keys = set(load_forms()[target.form].derived)  # computed from the answers: not a person's change
     if changed:
         target.version += 1
-        for key in changed:
+        for key in (k for k in changed if k not in derived_keys):
             session.add(ReportChange(
                 report_id=target.id, version=target.version, field=key, changed_by=by, changed_at=now,
-                old_value=None if old.get(key) is None else str(old.get(key)),
-                new_value=None if new.get(key) is None else str(new.get(key)),
+                old_value=None if old.get(key) is None else json.dumps(old.get(key), ensure_ascii=False),
+                new_value=None if new.get(key) is None else json.dumps(new.get(key), ensure_ascii=False),
             ))
         target.values = dict(new)
         target.updated_at = now
@@ -194,6 +261,30 @@ def _apply_correction(session: Session, *, draft: Report, by: str, now: datetime
     draft.status = CANCELLED
     session.flush()
     return target
+
+
+def _stored(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:  # written before values were stored as JSON
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def change_text(form: FormDef, change: ReportChange) -> str:
+    """An audit line as a person reads it: «Số hộ dùng hầm biogas: 302 → 320 hộ»."""
+    try:
+        fdef = form.field(change.field)
+    except StopIteration:
+        fdef = None
+    if fdef is None:
+        return f"{form.label(change.field)}: {change.old_value or '—'} → {change.new_value or '—'}"
+    old, new = _stored(change.old_value), _stored(change.new_value)
+    return f"{fdef.label}: {show(fdef, old)} → {show(fdef, new)}"
 
 
 def history(session: Session, *, report_id: int) -> list[ReportChange]:

@@ -113,3 +113,44 @@ def find_communes(text: str, *, province_code: int | None = None, limit: int = 5
             return starting[:limit]
     matches = process.extract(query, names, scorer=fuzz.ratio, limit=limit, score_cutoff=80)
     return [found[i] for _, _, i in matches]
+
+
+def resolve_commune(text: str, *, province_code: int | None = None) -> Commune:
+    """A commune given by code («6385») or by name («Hữu Lũng», «xa huu lung»).
+
+    Raises ValueError with a Vietnamese sentence naming the candidates when it is unclear, so a
+    wrong code or a near name never silently picks another commune.
+    """
+    text = text.strip()
+    if text.isdigit():
+        found = commune(int(text))
+        if found is None:
+            raise ValueError(f"không có xã/phường mã {text}")
+        if province_code is not None and found.province_code != province_code:
+            raise ValueError(f"xã mã {text} ({found.name}) không thuộc tỉnh mã {province_code}")
+        return found
+    candidates = find_communes(text, province_code=province_code, limit=8)
+    key = _bare(text)
+    exact = [c for c in candidates if _bare(c.name) == key]
+    if len(exact) == 1:
+        return exact[0]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        hint = "" if province_code else " (cho biết thêm tỉnh để tìm hẹp lại)"
+        raise ValueError(f"không tìm thấy xã/phường tên «{text}»{hint}")
+    listed = "; ".join(f"{c.code} {c.name}, {_province_name(c.province_code)}" for c in candidates)
+    raise ValueError(f"có nhiều xã/phường khớp «{text}»: {listed}. Hãy ghi mã xã.")
+
+
+def _province_name(code: int) -> str:
+    found = province(code)
+    return found.name if found else str(code)
+
+
+def full_name(code: int) -> str:
+    """«Xã Hữu Lũng, Tỉnh Lạng Sơn (6385)»."""
+    found = commune(code)
+    if found is None:
+        return str(code)
+    return f"{found.name}, {_province_name(found.province_code)} ({code})"

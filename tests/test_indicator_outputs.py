@@ -64,7 +64,7 @@ def test_cli_formats(seeded: Settings, tmp_path: Path) -> None:
     assert "Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải" in table.stdout and "Kỳ: Năm 2025 (15/12/2024" in table.stdout
     as_json = run("indicators", "--plan", PLAN, "--period", "2025", "--format", "json", env_db=seeded.database_url)
     data = json.loads(as_json.stdout)
-    assert data["period"] == "2025" and len(data["indicators"]) == 9
+    assert data["period"] == "2025" and len(data["indicators"]) == len(load_plans()["ls-ktth-nn-2030"].indicators) == 10
     xlsx = tmp_path / "out.xlsx"
     out = run("indicators", "--plan", PLAN, "--period", "2025", "--format", "xlsx", "-o", str(xlsx),
               env_db=seeded.database_url)
@@ -97,7 +97,10 @@ def test_http_json_xlsx_csv_agree(seeded: Settings) -> None:
     hh_api = next(i for i in api["indicators"] if i["id"] == "household_waste_treatment_pct")
     row = next(r for r in summary.iter_rows(min_row=6, values_only=True) if r[0] == hh_api["title"])
     assert row[6] == hh_api["value"] and row[2] == 60
-    per_commune = wb["household_waste_treatment_pct"]
+    position = [i["id"] for i in api["indicators"]].index("household_waste_treatment_pct") + 1
+    per_commune = wb.worksheets[position]  # sheets are named in Vietnamese: «4. Tỷ lệ hộ chăn nuôi …»
+    assert per_commune.title.startswith(f"{position}. Tỷ lệ hộ chăn nuôi")
+    assert any(hh_api["title"] in str(c.value) for row in per_commune.iter_rows(max_row=4) for c in row)
     assert per_commune.max_row == 5 + 65
     assert "Tình hình báo cáo" in wb.sheetnames
     assert csv_text.splitlines()[0].startswith("\ufeffplan,period,indicator")
@@ -137,7 +140,7 @@ def test_official_gets_summary_chart_and_workbook_in_chat(seeded: Settings) -> N
     finally:
         rt.close()
     assert "📊" in replies[0].text and "Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải" in replies[0].text
-    assert "mục tiêu 60 %" in replies[0].text and "Báo cáo cấp xã kỳ 2025S2" in replies[0].text
+    assert "mục tiêu 60 %" in replies[0].text and "Báo cáo cấp xã, kỳ 6 tháng cuối năm 2025: nhận " in replies[0].text
     image = next(r.image for r in replies if r.image)
     document = next(r.document for r in replies if r.document)
     assert (seeded.files_dir / image.removeprefix("/files/")).read_bytes()[:4] == b"\x89PNG"

@@ -23,6 +23,14 @@ from reporting.numbers import NumberError, format_number, parse_number
         ("0", None, "0", False),
         ("0.5", None, "0.5", False),
         ("1.000.000", None, "1000000", False),
+        ("5 lạng", "kg", "0.5", False),
+        ("500 m vuông", "ha", "0.05", False),
+        ("1 tỉ", None, "1000000000", False),
+        ("1tr2", None, "1200000", True),  # spoken forms are shown back for «Đúng»
+        ("1 tấn rưỡi", "tấn", "1.5", True),
+        ("2 nghìn rưỡi", None, "2500", True),
+        ("5 nghìn triệu tấn", "tấn", "5000000000", False),
+        ("1.200 tấn rơm", "tấn", "1200", False),
     ],
 )
 def test_vietnamese_numbers(typed: str, unit: str | None, value: str, approx: bool) -> None:
@@ -40,12 +48,28 @@ def test_vietnamese_numbers(typed: str, unit: str | None, value: str, approx: bo
         ("từ 100 đến 200", "several_numbers", {}),
         ("1,5", "not_whole", {"whole": True}),
         ("12 ha", "wrong_unit", {"unit": "tấn"}),
+        ("500 mét", "wrong_unit", {"unit": "ha"}),
+        ("5 hộ", "wrong_unit", {"unit": "tấn"}),
+        ("5 con", "wrong_unit", {"unit": "hộ"}),
+        (".5", "malformed", {}),
+        (",5", "malformed", {}),
+        ("\u20105", "negative", {}),  # hyphen
+        ("\u20115", "negative", {}),  # non-breaking hyphen
+        ("\u207b5", "negative", {}),  # superscript minus
+        ("1 tỷ tỷ tỷ", "exponent", {}),
+        ("5 sào", "regional_unit", {"unit": "ha"}),
     ],
 )
 def test_unclear_answers_say_why(typed: str, code: str, kwargs: dict) -> None:
     with pytest.raises(NumberError) as err:
         parse_number(typed, **kwargs)
     assert err.value.code == code
+
+
+def test_a_wrong_unit_is_named_as_the_person_wrote_it() -> None:
+    with pytest.raises(NumberError) as err:
+        parse_number("2 tạ", unit="lít")
+    assert err.value.params == {"typed": "tạ", "unit": "lít"}
 
 
 def test_format_in_vietnamese_style() -> None:

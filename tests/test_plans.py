@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from reporting import units
 from reporting.forms import load_forms
@@ -36,10 +35,11 @@ def test_forms_name_only_their_own_fields() -> None:
 
 def test_a_broken_plan_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x-plan.yaml").write_text("id: x-plan\nprovince_code: 20\nname: X\n", encoding="utf-8")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError, match=r"plans/x-plan\.yaml: first_year: Field required"):
         load_plans.__wrapped__(tmp_path)
     (tmp_path / "x-plan.yaml").write_text(
-        "id: other\nprovince_code: 20\nname: X\ndocument: D\nforms: []\ndeadlines: []\nindicators: []\n",
+        "id: other\nprovince_code: 20\nname: X\ndocument: D\nfirst_year: 2025\nforms: []\ndeadlines: []\n"
+        "indicators: []\n",
         encoding="utf-8")
     with pytest.raises(ValueError, match="must equal the file name"):
         load_plans.__wrapped__(tmp_path)

@@ -74,6 +74,18 @@ def officer(rt, user: str = "officer-1") -> Chat:
     return chat
 
 
+def start_form(rt, user: str, role: str, *, unit: str | None = None, commune: int = HUU_LUNG,
+               period: str = "6 tháng cuối năm 2026") -> Chat:
+    """A newly invited person with their unit's form open at question 1 (the first form offered)."""
+    chat = Chat(rt, user)
+    assert "Đăng ký thành công" in chat.say(invite(rt, role, unit=unit, commune=commune))
+    chat.say("/baocao")
+    if role == people.EXTENSION_OFFICER:
+        chat.press("Báo cáo cấp xã")
+    assert "Câu 1/" in chat.press(period)
+    return chat
+
+
 def test_a_farmer_cannot_open_a_report_form(runtime) -> None:
     chat = Chat(runtime, "farmer")
     assert "dành cho cán bộ khuyến nông xã, HTX và trang trại" in chat.say("/baocao")
@@ -108,7 +120,7 @@ def test_commune_report_one_question_at_a_time_with_checks(runtime) -> None:
 
     assert "Chưa nhận được" in chat.say("nhiều lắm")
     assert "Câu 1/17" in chat.replies[0].text  # the same question again
-    assert "lớn hơn số liệu nền" in chat.say("450")
+    assert "lớn hơn số hộ chăn nuôi của xã (400 hộ)" in chat.say("450")
     assert "Tôi hiểu là 150 hộ. Đúng không?" in chat.say("khoảng 150")
     assert "Câu 2/17" in chat.press("Đúng")
     text = chat.say("200")
@@ -135,7 +147,7 @@ def test_commune_report_one_question_at_a_time_with_checks(runtime) -> None:
     text = chat.say("4")
     assert "Xem lại «Báo cáo cấp xã»" in text
     assert "• Số hộ chăn nuôi trong xã đang áp dụng xử lý chất thải (hộ dùng hai cách chỉ tính một lần): 150 hộ" in text
-    assert "1.200 tấn" in text and "0,25 ha" in text and "(bỏ qua)" in text
+    assert "1.200 tấn" in text and "0,25 ha" in text and "(bỏ qua — thiếu số liệu)" in text
     assert "Hạn nộp: 30/11/2026" in text
 
     chat.press("Sửa")
@@ -219,7 +231,7 @@ def test_correcting_a_filed_report_keeps_an_audit_trail(runtime) -> None:
         assert s.scalar(select(func.count()).select_from(Report).where(Report.status == "filed")) == 1
     assert changes == [("pigs", "120", "135", "web:farm-1")]
     # a farm cannot touch the commune's or another unit's report
-    assert "không còn mở" in chat.press_data(f"rpt:correct:{filed_reports(runtime)[0].id}")
+    assert "thuộc báo cáo cũ" in chat.press_data(f"rpt:correct:{filed_reports(runtime)[0].id}")
 
 
 def test_cooperative_report_asks_which_process_only_after_yes(runtime) -> None:
@@ -228,20 +240,26 @@ def test_cooperative_report_asks_which_process_only_after_yes(runtime) -> None:
     coop.say("/baocao")
     coop.press("6 tháng cuối năm 2026")
     text = coop.press("Không")
-    assert "Số hộ xã viên" in text and "Câu 2/5" in text  # the "which process" question is skipped
-    assert "Câu 1/5" in coop.press("Quay lại")
+    assert "Số hộ xã viên" in text and "Câu 2/7" in text  # the "which process" question is skipped
+    assert "Câu 1/7" in coop.press("Quay lại")
     text = coop.press("Có")
-    assert "HTX áp dụng cách nào?" in text and "Câu 2/6" in text
+    assert "HTX áp dụng cách nào?" in text and "Câu 2/8" in text
     assert "ít nhất một mục" in coop.press("Xong")
     coop.press("Tái dùng rơm rạ")
     coop.press("Xong")
+    coop.say("60")  # member households
+    assert "lớn hơn «Số hộ xã viên của HTX» (60 hộ)" in coop.say("70")
     coop.say("35")
+    text = coop.say("20 hộ biogas, 15 hộ đệm lót")  # one message answers the breakdown
+    assert "Rơm rạ HTX thu gom" in text
     coop.say("12,5")
     coop.press("Bỏ qua")
     text = coop.press("Bỏ qua")
-    assert "Tái dùng rơm rạ" in text and "12,5 tấn" in text
+    assert "Tái dùng rơm rạ" in text and "12,5 tấn" in text and "Hầm biogas 20 hộ, Đệm lót sinh học 15 hộ" in text
     coop.press("Gửi")
-    assert filed_reports(runtime)[0].values["process_kinds"] == ["straw"]
+    values = filed_reports(runtime)[0].values
+    assert values["process_kinds"] == ["straw"]
+    assert (values["member_hh_biogas"], values["member_hh_bedding"], values["member_hh_compost"]) == (20, 15, 0)
 
 
 def test_training_log_checks_date_commune_and_parts(runtime) -> None:

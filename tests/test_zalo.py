@@ -207,3 +207,30 @@ def test_refused_refresh_token_holds_messages_until_an_admin_stores_a_new_pair(z
     assert any("Ủ RƠM VỚI URÊ" in t for t in texts) and any("CÁ NỔI ĐẦU" in t.upper() for t in texts)
     assert len(texts) == len(set(texts))
     assert main(["--database-url", cfg.database_url, "zalo", "status"]) == 0
+
+
+def test_typed_digits_at_a_numeric_question_are_the_answer_not_a_listed_button(zalo) -> None:
+    from reporting import people
+    from tests.builders import HUU_LUNG
+
+    fake, cfg = zalo
+    app = create_app(cfg)
+    with unit_of_work(app.state.runtime.sessions) as s:
+        code = people.format_code(people.create_invite(s, role=people.EXTENSION_OFFICER, commune_code=HUU_LUNG,
+                                                       now=utcnow()).code)
+    with serve(app) as url, httpx.Client() as client:
+        def say(text: str, count: int) -> str:
+            post_event(client, url, fake.event(USER, text))
+            wait_for(lambda: len(fake.to(USER)) >= count)
+            return fake.to(USER)[-1]["text"]
+
+        assert "Đăng ký thành công" in say(code, 1)
+        periods = say("#b:rpt:form:commune", 2)
+        assert "Bác trả lời bằng số:" in periods and "\n1. 6 tháng " in periods and "\n2. 6 tháng " in periods
+        assert "Câu 1/17" in say("1", 3)  # «1» picked the listed period
+        assert "Câu 2/17" in say("2", 4)  # at the question «2» is the answer, not the second period
+    with app.state.runtime.sessions() as s:
+        from sqlalchemy import select
+
+        from reporting.models import Report
+        assert s.scalars(select(Report)).one().values == {"households_applying": 2}

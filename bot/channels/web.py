@@ -46,6 +46,7 @@ class ReplyOut(BaseModel):
     buttons: list[list[ButtonOut]] = []
     image: str | None = None
     document: str | None = None
+    expects_number: bool = False  # the open question wants a number typed
 
 
 class ChatResponse(BaseModel):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot import files
 from bot.channels import reply_window
+from bot.conversation import choices
 from bot.conversation.split import split_text
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
 from bot.delivery import HELD
@@ -69,7 +70,7 @@ def _attachment_ref(message: dict[str, Any]) -> str | None:
     return str(ref)[:255] if ref else None
 
 
-def to_incoming(event: dict[str, Any], choices: list[str] | None = None) -> IncomingMessage | None:
+def to_incoming(event: dict[str, Any], listed: dict[str, str] | None = None) -> IncomingMessage | None:
     """The internal message for a Zalo event, or None for events that are not user input."""
     name = event.get("event_name")
     sender = (event.get("sender") or {}).get("id")
@@ -83,8 +84,9 @@ def to_incoming(event: dict[str, Any], choices: list[str] | None = None) -> Inco
             return None
         if text.startswith(BUTTON_MARK):
             return IncomingMessage(button=text[len(BUTTON_MARK):][:64], **common)
-        if choices and text.isdigit() and 1 <= int(text) <= len(choices):
-            return IncomingMessage(button=choices[int(text) - 1], **common)
+        pressed = choices.pressed(text, listed) if listed else None
+        if pressed is not None:  # the key of a button shown as a list
+            return IncomingMessage(button=pressed, **common)
         return IncomingMessage(text=text, **common)
     if name in _MEDIA:
         return IncomingMessage(media=_MEDIA[name], media_ref=_attachment_ref(message),
@@ -160,14 +162,18 @@ class ZaloChannel:
         except Exception:
             log.exception("zalo event failed")
 
-    def _choices(self, user_id: str) -> list[str] | None:
+    def _choices(self, user_id: str) -> dict[str, str] | None:
         with self.runtime.sessions() as session:
             row = session.get(PendingChoices, (CHANNEL, user_id))
-            return list(row.payloads.get("buttons", [])) if row else None
+            if row is None:
+                return None
+            if "keys" in row.payloads:
+                return dict(row.payloads["keys"])
+            return {str(i): p for i, p in enumerate(row.payloads.get("buttons", []), start=1)}  # before keys
 
     # -- outbound --------------------------------------------------------------------------
-    def _bodies(self, user_id: str, reply: Reply) -> tuple[list[dict[str, Any]], list[str] | None]:
-        """Message bodies for one reply, and the payloads of a numbered list if one was used."""
+    def _bodies(self, user_id: str, reply: Reply) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        """Message bodies for one reply, and key → payload of the list if one was used."""
         text = reply.text
         for ref, label in ((reply.image, "Ảnh"), (reply.document, "Tệp")):
             if ref:
@@ -178,8 +184,9 @@ class ZaloChannel:
         numbered = None
         template = None
         if len(buttons) > MAX_TEMPLATE_BUTTONS:
-            text += "\n\nBác trả lời bằng số:\n" + "\n".join(f"{i}. {b.text}" for i, b in enumerate(buttons, start=1))
-            numbered = [b.data for b in buttons]
+            lines, numbered = choices.listed(buttons, letters=reply.expects_number)
+            lead = "Bác trả lời bằng chữ cái (a, b, c…):" if reply.expects_number else "Bác trả lời bằng số:"
+            text += f"\n\n{lead}\n" + "\n".join(lines)
         elif buttons:
             template = {"type": "template", "payload": {"buttons": [
                 {"title": b.text[:MAX_TITLE], "type": "oa.query.hide", "payload": BUTTON_MARK + b.data}
@@ -233,7 +240,7 @@ class ZaloChannel:
         with unit_of_work(self.runtime.sessions) as session:
             reply_window.give_back(session, channel=CHANNEL, user_id=user_id)
 
-    def _remember_choices(self, user_id: str, payloads: list[str] | None) -> None:
+    def _remember_choices(self, user_id: str, payloads: dict[str, str] | None) -> None:
         with unit_of_work(self.runtime.sessions) as session:
             row = session.get(PendingChoices, (CHANNEL, user_id))
             if payloads is None:
@@ -241,9 +248,9 @@ class ZaloChannel:
                     session.delete(row)
                 return
             if row is None:
-                session.add(PendingChoices(channel=CHANNEL, user_id=user_id, payloads={"buttons": payloads}))
+                session.add(PendingChoices(channel=CHANNEL, user_id=user_id, payloads={"keys": payloads}))
             else:
-                row.payloads, row.updated_at = {"buttons": payloads}, utcnow()
+                row.payloads, row.updated_at = {"keys": payloads}, utcnow()
 
     async def _post_message(self, body: dict[str, Any], dispatch: Dispatch, token: str) -> bool:
         """One message; True if Zalo took it (or may have: a timeout is never sent again)."""

@@ -61,6 +61,9 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: str | None = None
     document: str | None = None
+    # the question wants a number: typed digits are the answer, so channels that number their
+    # buttons (Zalo's list, the console) use letters instead (bot.conversation.choices)
+    expects_number: bool = False
 
     @staticmethod
     def with_rows(text: str, rows: list[list[Button]]) -> Reply:
@@ -75,4 +78,6 @@ class Reply:
             out["image"] = self.image
         if self.document:
             out["document"] = self.document
+        if self.expects_number:
+            out["expects_number"] = True
         return out

@@ -16,18 +16,20 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot import broadcasts, delivery, feedback_report, handovers, learned, questions
+from bot.conversation import ids
 from bot.dashboard import auth
 from bot.knowledge.normalize import fold
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import Broadcast
-from reporting import charts, people, reports, units
+from reporting import charts, people, reports, unit_registry, units
 from reporting.baseline import BaselineError, import_file
 from reporting.clock import VIETNAM, local_date
 from reporting.completeness import completeness
 from reporting.exports import STATUS, value_text
 from reporting.forms import load_forms, show
 from reporting.indicators import compute
+from reporting.models import ReportingUnit
 from reporting.numbers import format_number
 from reporting.periods import containing, parse
 from reporting.plans import Plan, load_plans
@@ -36,8 +38,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent
 TEMPLATES.env.filters["vn"] = lambda value: "—" if value is None else format_number(round(float(value), 1))
 COOKIE = "agribot_session"
 T = TypeVar("T")
-ROLE_LABELS = {"extension_officer": "Cán bộ khuyến nông xã", "cooperative": "HTX", "farm": "Trang trại",
-               "provincial_official": "Cán bộ tỉnh", "admin": "Quản trị"}
+ROLE_LABELS = people.ROLE_LABELS
 
 
 class NotLoggedIn(Exception):
@@ -143,7 +144,7 @@ def dashboard_router() -> APIRouter:
     async def indicators_page(request: Request, plan: str | None = None, period: str | None = None,
                               commune_code: str | None = Query(None, alias="commune")) -> HTMLResponse:
         account = _account(request)
-        commune = int(commune_code) if commune_code and commune_code.isdigit() else None
+        commune = ids.number(commune_code)
         plans = _plans(account, _runtime(request))
         if not plans:
             return _render(request, "indicators.html", account, plans=[], report=None)
@@ -221,12 +222,21 @@ def dashboard_router() -> APIRouter:
             with runtime.sessions() as session:
                 rows = reports.list_filed(session, province_code=account.province_code, period=period or None,
                                           form=form or None)
-                return [{"report": r, "unit": u, "history": reports.history(session, report_id=r.id)}
+                return [{"report": r, "unit": u,
+                         "history": [(c, people.who(session, c.changed_by))
+                                     for c in reports.history(session, report_id=r.id)],
+                         "period": parse(r.period).label(reports.cutoff_day(u)) if r.period else ""}
                         for r, u in rows]
 
         rows = await run_in_threadpool(data)
+        current = containing(local_date(utcnow()), "S")  # the last three years of half-years, by label
+        options = []
+        for _ in range(6):
+            options.append((current.id, current.label()))
+            current = current.previous()
         return _render(request, "reports.html", account, rows=rows, forms=load_forms(), period=period or "",
-                       form=form or "", tz=VIETNAM, show=show)
+                       form=form or "", tz=VIETNAM, show=show, change_text=reports.change_text,
+                       period_options=options)
 
     def _card_choices(request: Request) -> list[tuple[str, str]]:
         library = _runtime(request).services.library
@@ -279,7 +289,8 @@ def dashboard_router() -> APIRouter:
         return await _invites(request, _account(request))
 
     async def _invites(request: Request, account: auth.Account, new_code: str | None = None,
-                       error: str | None = None, status_code: int = 200) -> HTMLResponse:
+                       error: str | None = None, status_code: int = 200, where: str = "",
+                       warnings: list[str] | None = None) -> HTMLResponse:
         runtime = _runtime(request)
 
         def data() -> list[Any]:
@@ -290,7 +301,7 @@ def dashboard_router() -> APIRouter:
         username = runtime.settings.telegram_bot_username
         return _render(request, "invites.html", account, rows=await run_in_threadpool(data), new_code=new_code,
                        error=error, roles=ROLE_LABELS, tz=VIETNAM, now=utcnow(), bot_username=username,
-                       status_code=status_code)
+                       status_code=status_code, where=where, warnings=warnings or [], commune_name=units.full_name)
 
     @router.post("/invites")
     async def create_invite(request: Request, csrf: str = Form(""), role: str = Form(""),
@@ -302,19 +313,25 @@ def dashboard_router() -> APIRouter:
             return await _invites(request, account, error="Chỉ quản trị viên được tạo mã mời.", status_code=403)
         runtime = _runtime(request)
 
-        def create() -> str:
+        def create() -> tuple[str, str, list[str]]:
+            province_code = ids.number(province) or account.province_code
+            commune_code = None
+            if commune.strip():
+                commune_code = units.resolve_commune(commune, province_code=account.province_code).code
             with unit_of_work(runtime.sessions) as session:
                 new = people.create_invite(
-                    session, role=role, commune_code=int(commune) if commune.strip().isdigit() else None,
-                    province_code=int(province) if province.strip().isdigit() else account.province_code,
+                    session, role=role, commune_code=commune_code, province_code=province_code,
                     unit_name=unit or None, created_by=f"dashboard:{account.username}", now=utcnow())
-                return people.format_code(new.code)
+                warnings = unit_registry.same_name_warnings(session, role=role, name=unit or None,
+                                                            commune_code=commune_code)
+                where = units.full_name(commune_code) if commune_code else ""
+                return people.format_code(new.code), where, warnings
 
         try:
-            code = await run_in_threadpool(create)
+            code, where, warnings = await run_in_threadpool(create)
         except ValueError as exc:
             return await _invites(request, account, error=f"Chưa tạo được mã: {exc}", status_code=422)
-        return await _invites(request, account, new_code=code)
+        return await _invites(request, account, new_code=code, where=where, warnings=warnings)
 
     @router.post("/invites/{invite_id}/revoke")
     async def revoke_invite(request: Request, invite_id: int, csrf: str = Form("")) -> Response:
@@ -404,8 +421,8 @@ def dashboard_router() -> APIRouter:
             return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
         if len(text.strip()) < 10:
             return await _broadcasts(request, account, error="Nội dung tin quá ngắn.", status_code=422)
-        province_code = account.province_code or (int(province) if province.strip().isdigit() else None)
-        commune_code = int(commune) if commune.strip().isdigit() else None
+        province_code = account.province_code or ids.number(province)
+        commune_code = ids.number(commune)
         runtime = _runtime(request)
 
         def create() -> int:
@@ -418,4 +435,62 @@ def dashboard_router() -> APIRouter:
         count = await run_in_threadpool(create)
         return RedirectResponse(f"/admin/broadcasts?queued={count}", status_code=303)
 
+    @router.get("/units")
+    async def units_page(request: Request, done: str | None = None) -> HTMLResponse:
+        return await _units(request, _account(request), done=done)
+
+    async def _units(request: Request, account: auth.Account, done: str | None = None, error: str | None = None,
+                     status_code: int = 200) -> HTMLResponse:
+        runtime = _runtime(request)
+
+        def data() -> tuple[list[Any], dict[int, list[Any]]]:
+            with runtime.sessions() as session:
+                rows = unit_registry.listing(session, province_code=account.province_code)
+                changes = {r.unit.id: [(c, people.who(session, c.changed_by))
+                                       for c in unit_registry.history(session, unit_id=r.unit.id)] for r in rows}
+                return rows, changes
+
+        rows, changes = await run_in_threadpool(data)
+        return _render(request, "units.html", account, rows=rows, changes=changes, kinds=unit_registry.KIND_LABELS,
+                       change_text=unit_registry.change_text, done=DONE_TEXT.get(done or ""), error=error, tz=VIETNAM,
+                       status_code=status_code)
+
+    @router.post("/units/{unit_id}/{action}")
+    async def change_unit(request: Request, unit_id: int, action: str, csrf: str = Form(""),
+                          name: str = Form("", max_length=200), into: str = Form("")) -> Response:
+        account = _account(request)
+        if not _check_csrf(account, csrf):
+            return Response("Phiên làm việc không hợp lệ, tải lại trang.", status_code=403)
+        if account.role != "admin":
+            return await _units(request, account, error="Chỉ quản trị viên được đổi đơn vị báo cáo.", status_code=403)
+        if action not in DONE_TEXT:
+            return await _units(request, account, error="Thao tác không có.", status_code=404)
+        runtime = _runtime(request)
+        by = f"dashboard:{account.username}"
+
+        def change() -> None:
+            with unit_of_work(runtime.sessions) as session:
+                unit = session.get(ReportingUnit, unit_id)
+                if unit is None or account.province_code not in (None, unit.province_code):
+                    raise unit_registry.UnitError(f"Không có đơn vị số {unit_id} trong tỉnh của bạn.")
+                if action == "rename":
+                    unit_registry.rename(session, unit_id=unit_id, name=name, by=by, now=utcnow())
+                elif action == "merge":
+                    target = session.get(ReportingUnit, into_id) if (into_id := ids.number(into)) else None
+                    if target is None or account.province_code not in (None, target.province_code):
+                        raise unit_registry.UnitError("Hãy chọn đơn vị nhận báo cáo.")
+                    unit_registry.merge(session, unit_id=unit_id, into_id=target.id, by=by, now=utcnow())
+                else:
+                    unit_registry.retire(session, unit_id=unit_id, by=by, now=utcnow())
+
+        try:
+            await run_in_threadpool(change)
+        except unit_registry.UnitError as exc:
+            return await _units(request, account, error=str(exc), status_code=422)
+        return RedirectResponse(f"/admin/units?done={action}", status_code=303)
+
     return router
+
+
+DONE_TEXT = {"rename": "Đã đổi tên đơn vị.", "merge": "Đã gộp: báo cáo và người báo cáo đã chuyển sang đơn vị nhận.",
+             "retire": "Đơn vị đã ngừng báo cáo và không còn được tính vào tình hình báo cáo."}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import broadcasts, delivery
+from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import menu_reply
@@ -80,8 +81,8 @@ def button(ctx: Context) -> list[Reply]:
         ctx.state.data = {"topic": arg}
         return [Reply(ctx.t("broadcast_type_text"))]
     if action == "area" and "text" in ctx.state.data:
-        if arg.isdigit() and units.commune(int(arg)):
-            ctx.state.data["commune"] = int(arg)
+        if (code := ids.number(arg)) is not None and units.commune(code):
+            ctx.state.data["commune"] = code
         else:
             ctx.state.data["commune"] = None
         return _confirm(ctx)
@@ -103,7 +104,7 @@ def progress(ctx: Context) -> list[Reply]:
     if member is None:
         return [menu_reply(ctx, ctx.t("not_official"))]
     raw = ctx.args.strip().lstrip("#")
-    broadcast = ctx.session.get(Broadcast, int(raw)) if raw.isdigit() else None
+    broadcast = ctx.session.get(Broadcast, found) if (found := ids.number(raw)) is not None else None
     if broadcast is None or broadcast.province_code not in (None, member.province_code):
         return [menu_reply(ctx, ctx.t("unknown_button"))]
     counts = delivery.progress(ctx.session, broadcast_id=broadcast.id)

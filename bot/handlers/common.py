@@ -34,7 +34,7 @@ def topic_rows(ctx: Context) -> list[list[Button]]:
 
 
 REPORT = "rpt"
-REPORTER_ROLES = ("extension_officer", "cooperative", "farm")
+REPORTER_ROLES = tuple(people.UNIT_KIND)  # the roles that report for a unit
 
 
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
@@ -85,9 +86,9 @@ def _after_commune(ctx: Context, code: int) -> list[Reply]:
 
 
 def subscribe_commune_button(ctx: Context) -> list[Reply]:
-    if not ctx.args.isdigit() or units.commune(int(ctx.args)) is None:
+    if (code := ids.number(ctx.args)) is None or units.commune(code) is None:
         return [menu_reply(ctx, ctx.t("unknown_button"))]
-    return _after_commune(ctx, int(ctx.args))
+    return _after_commune(ctx, code)
 
 
 def register(router: Router) -> None:

@@ -9,6 +9,7 @@ the farmer, who can rate it. Callback data: ``ho:<action>:<id>``; ``officer`` st
 from __future__ import annotations
 
 from bot import handovers, questions
+from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
@@ -77,13 +78,13 @@ def commune_answer(ctx: Context) -> list[Reply]:
 
 
 def _request(ctx: Context, raw: str) -> HandoverRequest | None:
-    return ctx.session.get(HandoverRequest, int(raw)) if raw.isdigit() else None
+    return ctx.session.get(HandoverRequest, found) if (found := ids.number(raw)) is not None else None
 
 
 def button(ctx: Context) -> list[Reply]:
     action, _, rest = ctx.args.partition(":")
-    if action == "commune" and rest.isdigit() and units.commune(int(rest)):
-        return _set_commune(ctx, int(rest))
+    if action == "commune" and (code := ids.number(rest)) is not None and units.commune(code):
+        return _set_commune(ctx, code)
     if action == "rate":
         raw, _, verdict = rest.partition(":")
         request = _request(ctx, raw)

@@ -82,7 +82,7 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
         lines.append("")
         for c in rates:
             deadline = f" (hạn {c.deadline:%d/%m/%Y})" if c.deadline else ""
-            lines.append(ctx.t("completeness_line", form=c.title, period=c.report_period, received=c.received,
+            lines.append(ctx.t("completeness_line", form=c.title, period=c.period_name, received=c.received,
                                expected=c.expected, on_time=c.on_time, deadline=deadline))
     directory = ctx.services.settings.files_dir
     replies = [Reply("\n".join(lines))]
