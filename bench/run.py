@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.cards import Card  # noqa: E402
+from bot.knowledge.content import build_services  # noqa: E402
 from bot.knowledge.search import SearchIndex  # noqa: E402
-from bot.services import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from reporting import units  # noqa: E402
+from reporting import areas  # noqa: E402
 from reporting.indicators import compute  # noqa: E402
 from reporting.models import Baseline, Report, ReportingUnit  # noqa: E402
 from reporting.periods import Period, parse  # noqa: E402
@@ -142,7 +142,7 @@ def seed_values(url: str, target_values: int, seed: int = 3) -> int:
     rng = random.Random(seed)
     engine = make_engine(url)
     migrate.upgrade(engine)
-    communes = units.communes_of(20)
+    communes = areas.communes_of(20)
     years = range(2022, 2027)
     halves = [Period(y, "S", n) for y in years for n in (1, 2)]
     per_farm_values = 5
@@ -306,10 +306,10 @@ def bench_broadcast(n: int, per_second: float) -> dict[str, Any]:
     import tempfile
 
     from bench.fake_bot_api import RateLimitedTelegram
-    from bot import broadcasts
     from bot.channels.telegram import TelegramChannel
     from bot.runtime import create_runtime
-    from bot.sender import DeliveryWorker
+    from bot.sending.worker import DeliveryWorker
+    from bot.services import broadcasts
     from bot.storage.models import ChatUser, Subscription
 
     fake = RateLimitedTelegram(per_second=per_second)

@@ -13,16 +13,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
-from bot.channels.indicators_api import indicators_router
 from bot.channels.telegram import TelegramChannel, telegram_router
 from bot.channels.web import STATIC, Health, chat_router
 from bot.channels.zalo import ZaloChannel, zalo_router
 from bot.dashboard import auth
 from bot.dashboard.routes import NotLoggedIn, dashboard_router
+from bot.http.indicators_api import indicators_router
+from bot.http.security_headers import SecurityHeaders
 from bot.runtime import DatabaseDown, Runtime, create_runtime
-from bot.scheduler import Scheduler
-from bot.security_headers import SecurityHeaders
-from bot.sender import Outlet
+from bot.scheduling.scheduler import Scheduler
+from bot.sending.worker import Outlet
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 

@@ -51,7 +51,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 # -- ask ------------------------------------------------------------------------------------
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.services import build_services
+    from bot.knowledge.content import build_services
 
     services = build_services(_settings(args))
     if args.batch:
@@ -85,7 +85,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 # -- chat -----------------------------------------------------------------------------------
 def _local(ref: str) -> str:
-    from bot import files
+    from bot.services import files
 
     path = files.resolve(load_settings().files_dir, ref)
     return str(path.resolve()) if path else ref
@@ -233,7 +233,7 @@ def cmd_content_eval(args: argparse.Namespace) -> int:
 def cmd_content_questions(args: argparse.Namespace) -> int:
     import yaml
 
-    from bot import learned
+    from bot.services import learned
 
     with _database(args, write=False) as session:
         exported = learned.export(session)
@@ -292,13 +292,13 @@ def _positive_int(text: str) -> int:
 
 def cmd_invite_create(args: argparse.Namespace) -> int:
     from bot.storage.db import utcnow
-    from reporting import people, unit_registry, units
+    from reporting import areas, people, unit_registry
 
     settings = _settings(args)
     try:
         commune_code = None
         if args.commune is not None:
-            commune_code = units.resolve_commune(args.commune, province_code=args.province).code
+            commune_code = areas.resolve_commune(args.commune, province_code=args.province).code
         with _database(args) as session:
             new = people.create_invite(
                 session, role=args.role, commune_code=commune_code, province_code=args.province,
@@ -310,7 +310,7 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
         print(f"lỗi: {exc}", file=sys.stderr)
         return 2
     if commune_code is not None:
-        print(f"xã: {units.full_name(commune_code)}")
+        print(f"xã: {areas.full_name(commune_code)}")
     for line in warnings:
         print(line, file=sys.stderr)
     code = people.format_code(new.code)
@@ -437,16 +437,16 @@ def _handover_state(row: HandoverRequest) -> str:
 
 
 def cmd_handover_list(args: argparse.Namespace) -> int:
-    from bot import handovers
+    from bot.services import handovers
     from bot.storage.db import utcnow
-    from reporting import units
+    from reporting import areas
 
     now = utcnow()
     with _database(args, write=False) as session:
         rows = handovers.queue(session, province_code=args.province)
     rows = [r for r in rows if not args.state or _handover_state(r) == args.state]
     for r in rows:
-        commune = units.commune(r.commune_code) if r.commune_code else None
+        commune = areas.commune(r.commune_code) if r.commune_code else None
         hours = int((now - r.created_at).total_seconds() // 3600)
         place = commune.name if commune else "-"
         print(f"#{r.id}\t{_handover_state(r)}\t{hours} h\t{place}\t{r.channel}\t{r.question}")
@@ -456,7 +456,7 @@ def cmd_handover_list(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback_report(args: argparse.Namespace) -> int:
-    from bot.feedback_report import groups
+    from bot.services.feedback import groups
 
     with _database(args, write=False) as session:
         found = groups(session)
@@ -502,7 +502,7 @@ def cmd_zalo_status(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from bot.channels.zalo import CHANNEL
-    from bot.delivery import HELD
+    from bot.sending.delivery import HELD
     from bot.storage.models import OAuthToken, OutgoingMessage
 
     with _database(args, write=False) as session:

@@ -13,14 +13,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import delivery
 from bot.conversation import state as state_service
 from bot.conversation.flood import FloodGuard
 from bot.conversation.router import Router
 from bot.conversation.types import IncomingMessage, Reply
 from bot.handlers import register_all
-from bot.leases import Leases
-from bot.services import BotServices, build_services
+from bot.knowledge.content import BotServices, build_services
+from bot.sending import delivery
+from bot.sending.leases import Leases
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow

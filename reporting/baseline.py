@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.models import Baseline, ProvinceBaseline
 from reporting.numbers import NumberError, parse_number
 from reporting.reports import BASELINE_FIELDS
@@ -103,7 +103,7 @@ def import_file(session: Session, path: Path, *, now: datetime) -> ImportResult:
     for number, row in enumerate(rows, start=2):
         try:
             code = int(str(row["commune_code"]).strip())
-            commune = units.commune(code)
+            commune = areas.commune(code)
             if commune is None:
                 raise ValueError
         except (TypeError, ValueError):
@@ -141,7 +141,7 @@ def import_file(session: Session, path: Path, *, now: datetime) -> ImportResult:
         raise BaselineError(errors)
     for (code, year), values in parsed.items():
         row_obj = session.scalar(select(Baseline).where(Baseline.commune_code == code, Baseline.year == year))
-        commune = units.commune(code)
+        commune = areas.commune(code)
         assert commune is not None
         if row_obj is None:
             row_obj = Baseline(commune_code=code, year=year, province_code=commune.province_code)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.forms import load_forms
 from reporting.models import Baseline, ProvinceBaseline, Report, ReportingUnit
 from reporting.periods import Period
@@ -35,7 +35,7 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(3, 0), tzinfo=UTC)  # 10:00 in Vietnam
 
 
-def _unit(session: Session, kind: str, name: str, commune: units.Commune) -> ReportingUnit:
+def _unit(session: Session, kind: str, name: str, commune: areas.Commune) -> ReportingUnit:
     unit = ReportingUnit(kind=kind, name=name, commune_code=commune.code, province_code=commune.province_code)
     session.add(unit)
     session.flush()
@@ -57,7 +57,7 @@ def seed(session: Session, *, now: datetime, seed_value: int = 20) -> dict[str, 
     """Fill the database; returns counts of what was written."""
     rng = random.Random(seed_value)
     today = now.date()
-    communes = units.communes_of(PROVINCE)
+    communes = areas.communes_of(PROVINCE)
     counts = {"communes": len(communes), "baselines": 0, "reports": 0, "trainings": 0}
     for year in YEARS:
         session.add(ProvinceBaseline(province_code=PROVINCE, year=year, bio_enterprises=6 + (year - 2025)))

@@ -17,8 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from reporting.areas import commune, fold
 from reporting.numbers import NumberError, format_number, parse_number
-from reporting.units import commune, fold
 
 FORMS_FILE = Path(__file__).resolve().parent / "forms.yaml"
 Kind = Literal["count", "amount", "yesno", "choice", "choices", "date", "commune", "breakdown"]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.models import Baseline, Report, ReportingUnit
 from reporting.periods import Period
 from reporting.plans import Plan
@@ -189,8 +189,8 @@ def _half_years(period: Period, cutoff: int) -> tuple[list[str], list[Period]]:
     return stock, flow
 
 
-def area_communes(plan: Plan, commune_code: int | None = None) -> list[units.Commune]:
-    found = [c for c in units.communes_of(plan.province_code)
+def area_communes(plan: Plan, commune_code: int | None = None) -> list[areas.Commune]:
+    found = [c for c in areas.communes_of(plan.province_code)
              if plan.former_province_code is None or plan.former_province_code in c.former_province_codes]
     if commune_code is not None:
         found = [c for c in found if c.code == commune_code]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.models import Invite, InviteFailure, Member, ReportingUnit
 
 EXTENSION_OFFICER = "extension_officer"
@@ -72,7 +72,7 @@ def create_invite(
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     if valid_days < 1:
         raise ValueError("--days must be 1 or more")
-    commune = units.commune(commune_code) if commune_code is not None else None
+    commune = areas.commune(commune_code) if commune_code is not None else None
     if commune_code is not None and commune is None:
         raise ValueError(f"no commune with code {commune_code}")
     if role in UNIT_KIND and commune is None:
@@ -80,7 +80,7 @@ def create_invite(
     if role in (COOPERATIVE, FARM) and not (unit_name and unit_name.strip()):
         raise ValueError(f"role {role} needs --unit (the cooperative's or farm's name)")
     province = commune.province_code if commune else province_code
-    if province is None or units.province(province) is None:
+    if province is None or areas.province(province) is None:
         raise ValueError("give --commune, or --province for a provincial official or admin")
     code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
     invite = Invite(
@@ -97,7 +97,7 @@ def _unit_for(session: Session, invite: Invite) -> ReportingUnit | None:
     kind = UNIT_KIND.get(invite.role)
     if kind is None or invite.commune_code is None:
         return None
-    commune = units.commune(invite.commune_code)
+    commune = areas.commune(invite.commune_code)
     assert commune is not None
     name = commune.name if kind == "commune" else (invite.unit_name or "")
     unit = session.scalar(select(ReportingUnit).where(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.clock import local_date
 from reporting.forms import FormDef, Problem, check_answers, load_forms, show
 from reporting.models import Baseline, Report, ReportChange, ReportingUnit
@@ -22,7 +22,7 @@ BASELINE_FIELDS = ("livestock_households", "farms", "cooperatives", "extension_s
 
 
 def plans_for_unit(unit: ReportingUnit) -> list[Plan]:
-    commune = units.commune(unit.commune_code)
+    commune = areas.commune(unit.commune_code)
     former = commune.former_province_codes if commune else ()
     return plans_for(unit.province_code, former)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import units
+from reporting import areas
 from reporting.models import Invite, Member, Report, ReportingUnit, UnitChange
 from reporting.people import UNIT_KIND
 from reporting.periods import parse
@@ -45,8 +45,8 @@ def _get(session: Session, unit_id: int) -> ReportingUnit:
 
 
 def describe(unit: ReportingUnit) -> str:
-    commune = units.commune(unit.commune_code)
-    province = units.province(unit.province_code)
+    commune = areas.commune(unit.commune_code)
+    province = areas.province(unit.province_code)
     return f"{unit.name} ({KIND_LABELS.get(unit.kind, unit.kind)}, {commune.name if commune else unit.commune_code}, " \
            f"{province.name if province else unit.province_code})"
 
@@ -59,8 +59,8 @@ def listing(session: Session, *, province_code: int | None = None, include_retir
         stmt = stmt.where(ReportingUnit.retired_at.is_(None))
     out = []
     for unit in session.scalars(stmt):
-        commune = units.commune(unit.commune_code)
-        province = units.province(unit.province_code)
+        commune = areas.commune(unit.commune_code)
+        province = areas.province(unit.province_code)
         count = len(session.scalars(select(Report.id).where(Report.unit_id == unit.id, Report.status == "filed")).all())
         out.append(UnitRow(unit, commune.name if commune else str(unit.commune_code),
                            province.name if province else str(unit.province_code), count))
@@ -69,9 +69,9 @@ def listing(session: Session, *, province_code: int | None = None, include_retir
 
 def same_name(session: Session, *, kind: str, name: str) -> list[ReportingUnit]:
     """Units of that kind already named so (any commune), to warn before making another."""
-    key = units.fold(name)
+    key = areas.fold(name)
     return [u for u in session.scalars(select(ReportingUnit).where(ReportingUnit.kind == kind))
-            if units.fold(u.name) == key]
+            if areas.fold(u.name) == key]
 
 
 def same_name_warnings(session: Session, *, role: str, name: str | None, commune_code: int | None) -> list[str]:

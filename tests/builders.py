@@ -40,8 +40,8 @@ def filed(session: Session, unit: ReportingUnit, form: str, values: dict[str, An
 def straw_broadcast(settings: Any, recipients: int, *, first_chat: int) -> tuple[int, int]:
     """``recipients`` Telegram subscribers of «rơm rạ» in Hữu Lũng and a broadcast queued to them
     (in the daytime, so no quiet hours); returns (broadcast id, recipients counted)."""
-    from bot import broadcasts
     from bot.runtime import create_runtime
+    from bot.services import broadcasts
     from bot.storage.db import unit_of_work
     from bot.storage.models import ChatUser, Subscription
 

@@ -74,10 +74,10 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
     # a message sent to this user later (a hand-over reply) shows up on the page
     rt = create_runtime(cfg)
     try:
-        from bot import outbox
+        from bot.sending import web_outbox
 
         with unit_of_work(rt.sessions) as session:
-            outbox.push(session, user_id=user, replies=[Reply("Cán bộ xã trả lời: kiểm tra van khí nhé.")], now=NOW)
+            web_outbox.push(session, user_id=user, replies=[Reply("Cán bộ xã trả lời: kiểm tra van khí nhé.")], now=NOW)
     finally:
         rt.close()
     page.reload()  # the page polls on load and every 10 s

@@ -142,8 +142,8 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 def test_kill_9_during_a_broadcast_neither_loses_nor_repeats_a_message(tmp_path: Path) -> None:
-    from bot import delivery
     from bot.runtime import create_runtime
+    from bot.sending import delivery
     from tests.builders import straw_broadcast
     from tests.fakes.server import serve
     from tests.fakes.telegram_api import FakeTelegram

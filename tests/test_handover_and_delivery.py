@@ -12,13 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import delivery, jobs
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import create_runtime
+from bot.scheduling import jobs
+from bot.sending import delivery
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import ChatUser, HandoverRequest, OutgoingMessage
-from reporting import people, units
+from reporting import areas, people
 from reporting.models import ReportingUnit
 from tests.builders import HUU_LUNG, filed, straw_broadcast
 from tests.conftest import POSTGRES_URL, ROOT
@@ -109,7 +110,7 @@ def test_reminders_go_only_to_units_that_have_not_reported(settings) -> None:
     cfg = Settings(**{**settings.model_dump(), "scheduler_enabled": False})
     rt = create_runtime(cfg)
     try:
-        other = next(c.code for c in units.communes_of(20) if c.code != HUU_LUNG)
+        other = next(c.code for c in areas.communes_of(20) if c.code != HUU_LUNG)
         for user, commune in (("done", HUU_LUNG), ("late", other)):
             rt.handle(IncomingMessage(channel="web", user_id=user,
                                       text=_invite(rt, people.EXTENSION_OFFICER, commune_code=commune)))
@@ -219,7 +220,7 @@ def test_one_leader_among_two_processes_and_a_takeover() -> None:
 
 
 def test_worker_finishes_in_flight_messages_when_stopped(settings) -> None:
-    from bot.sender import DeliveryWorker
+    from bot.sending.worker import DeliveryWorker
 
     cfg = Settings(**{**settings.model_dump(), "scheduler_enabled": False})
     rt = create_runtime(cfg)
@@ -281,7 +282,7 @@ def test_a_message_cut_off_by_a_crash_goes_on_after_the_calls_already_made(setti
 
 def test_a_live_process_keeps_its_lease_while_a_long_send_waits(settings) -> None:
     """A send that outlasts the lease (a long 429 wait) is not taken over by another process."""
-    from bot.sender import DeliveryWorker
+    from bot.sending.worker import DeliveryWorker
 
     cfg = Settings(**{**settings.model_dump(), "scheduler_enabled": False, "delivery_lease_seconds": 0.4})
     first, second = create_runtime(cfg), create_runtime(cfg)  # two processes on one database

@@ -95,9 +95,9 @@ def test_a_correction_counts_with_its_latest_values(db, worked_example) -> None:
 
 
 def test_province_sums_numerators_and_shows_missing_communes(db, worked_example) -> None:
-    from reporting import units
+    from reporting import areas
 
-    other = next(c for c in units.communes_of(20) if c.code != HUU_LUNG)
+    other = next(c for c in areas.communes_of(20) if c.code != HUU_LUNG)
     baseline(db, commune=other.code, livestock_households=100, straw_generated_t=300)
     officer2 = _unit(db, people.EXTENSION_OFFICER, "officer2", commune=other.code)
     filed(db, officer2, "commune", _commune_report(10, 30), period="2026S2")
@@ -105,7 +105,7 @@ def test_province_sums_numerators_and_shows_missing_communes(db, worked_example)
     hh = _by_id(report)["household_waste_treatment_pct"]
     # (190 + 10) / (400 + 100), not the average of 47.5 % and 10 %
     assert hh.value == pytest.approx(40.0)
-    assert hh.communes_reporting == 2 and hh.communes_total == len(units.communes_of(20))
+    assert hh.communes_reporting == 2 and hh.communes_total == len(areas.communes_of(20))
     missing = [c for c in hh.by_commune if c.status == "missing"]
     assert len(missing) == hh.communes_total - 2
     assert all(c.value(True) is None for c in missing)  # missing, not zero
@@ -131,14 +131,14 @@ def test_a_late_report_still_counts(db) -> None:
 
 
 def test_completeness_and_timeliness(db, worked_example) -> None:
-    from reporting import units
+    from reporting import areas
     from reporting.completeness import completeness
 
     plan = load_plans()[PLAN]
     rows = {r.form: r for r in completeness(db, plan=plan, period=parse("2026"))}
     commune = rows["commune"]
     assert commune.report_period == "2026S2" and commune.deadline.isoformat() == "2026-12-10"
-    assert commune.expected == len(units.communes_of(20))
+    assert commune.expected == len(areas.communes_of(20))
     assert (commune.received, commune.on_time) == (1, 1)
     assert "Xã Hữu Lũng" not in commune.missing and len(commune.missing) == commune.expected - 1
     farm = rows["farm"]

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bot import learned
 from bot.app import create_app
 from bot.conversation.types import IncomingMessage
 from bot.runtime import create_runtime
+from bot.services import learned
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import AskedQuestion, Feedback

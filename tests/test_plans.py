@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting import units
+from reporting import areas
 from reporting.forms import load_forms
 from reporting.periods import parse
 from reporting.plans import load_plans, plans_for
@@ -20,7 +20,7 @@ def test_the_five_plans_ship_as_data() -> None:
 
 
 def test_ben_tre_plan_applies_only_to_former_ben_tre_communes() -> None:
-    vinh_long = units.communes_of(86)
+    vinh_long = areas.communes_of(86)
     ben_tre = next(c for c in vinh_long if 83 in c.former_province_codes)
     other = next(c for c in vinh_long if 83 not in c.former_province_codes)
     assert [p.id for p in plans_for(86, ben_tre.former_province_codes)] == ["bt-cnsh-mt-2030"]

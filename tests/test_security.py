@@ -14,7 +14,7 @@ from bot.dashboard import auth
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import AskedQuestion, DashboardUser
-from reporting import people, units
+from reporting import areas, people
 from tests.builders import HUU_LUNG
 from tests.fakes.server import serve, wait_for
 from tests.test_telegram import CHAT, agribot, fake, tg_settings  # noqa: F401
@@ -37,7 +37,7 @@ def test_a_farmer_cannot_see_indicators_or_file_reports(runtime) -> None:
 
 
 def test_an_officer_answers_only_the_questions_of_their_commune(runtime) -> None:
-    other = next(c.code for c in units.communes_of(20) if c.code != HUU_LUNG)
+    other = next(c.code for c in areas.communes_of(20) if c.code != HUU_LUNG)
     _say(runtime, "officer-a", _code(runtime, people.EXTENSION_OFFICER, commune_code=HUU_LUNG))
     _say(runtime, "officer-b", _code(runtime, people.EXTENSION_OFFICER, commune_code=other))
     _say(runtime, "farmer", "bò bị ghẻ lở")

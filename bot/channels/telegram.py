@@ -29,11 +29,11 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot import files
 from bot.channels.telegram_limits import SendLimiter
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
 from bot.runtime import Runtime, retry_while_database_down
-from bot.sender import Dispatch, send_claimed
+from bot.sending.worker import Dispatch, send_claimed
+from bot.services import files
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from bot import outbox
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import Runtime
+from bot.sending import web_outbox
 from bot.storage.db import unit_of_work, utcnow
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -85,7 +85,7 @@ def chat_router() -> APIRouter:
 
         def fetch() -> list[dict[str, Any]]:
             with unit_of_work(runtime.sessions) as session:
-                return outbox.pull(session, user_id=user.strip(), now=utcnow())
+                return web_outbox.pull(session, user_id=user.strip(), now=utcnow())
 
         payloads = await run_in_threadpool(fetch)
         return ChatResponse(replies=[ReplyOut.model_validate(p) for p in payloads])

@@ -25,14 +25,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import files
 from bot.channels import reply_window
 from bot.conversation import choices
 from bot.conversation.split import split_text
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
-from bot.delivery import HELD
 from bot.runtime import Runtime, retry_while_database_down
-from bot.sender import Dispatch, send_claimed
+from bot.sending.delivery import HELD
+from bot.sending.worker import Dispatch, send_claimed
+from bot.services import files
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import OAuthToken, OutgoingMessage, PendingChoices

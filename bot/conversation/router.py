@@ -15,7 +15,7 @@ from bot.conversation.state import StateRecord
 from bot.conversation.types import IncomingMessage, Reply
 
 if TYPE_CHECKING:
-    from bot.services import BotServices
+    from bot.knowledge.content import BotServices
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import broadcasts, delivery, feedback_report, handovers, learned, questions
 from bot.conversation import ids
 from bot.dashboard import auth
 from bot.knowledge.normalize import fold
 from bot.runtime import Runtime
+from bot.sending import delivery
+from bot.services import broadcasts, feedback, handovers, learned, questions
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import Broadcast
-from reporting import charts, people, reports, unit_registry, units
+from reporting import areas, charts, people, reports, unit_registry
 from reporting.baseline import BaselineError, import_file
 from reporting.clock import VIETNAM, local_date
 from reporting.completeness import completeness
@@ -162,7 +163,7 @@ def dashboard_router() -> APIRouter:
                         completeness(session, plan=chosen, period=period_obj, commune_code=commune))
 
         report, rates = await run_in_threadpool(data)
-        communes = [c for c in units.communes_of(chosen.province_code)
+        communes = [c for c in areas.communes_of(chosen.province_code)
                     if chosen.former_province_code is None or chosen.former_province_code in c.former_province_codes]
         return _render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
                        period_options=options, report=report, rates=rates, commune=commune, communes=communes,
@@ -301,7 +302,7 @@ def dashboard_router() -> APIRouter:
         username = runtime.settings.telegram_bot_username
         return _render(request, "invites.html", account, rows=await run_in_threadpool(data), new_code=new_code,
                        error=error, roles=ROLE_LABELS, tz=VIETNAM, now=utcnow(), bot_username=username,
-                       status_code=status_code, where=where, warnings=warnings or [], commune_name=units.full_name)
+                       status_code=status_code, where=where, warnings=warnings or [], commune_name=areas.full_name)
 
     @router.post("/invites")
     async def create_invite(request: Request, csrf: str = Form(""), role: str = Form(""),
@@ -317,14 +318,14 @@ def dashboard_router() -> APIRouter:
             province_code = ids.number(province) or account.province_code
             commune_code = None
             if commune.strip():
-                commune_code = units.resolve_commune(commune, province_code=account.province_code).code
+                commune_code = areas.resolve_commune(commune, province_code=account.province_code).code
             with unit_of_work(runtime.sessions) as session:
                 new = people.create_invite(
                     session, role=role, commune_code=commune_code, province_code=province_code,
                     unit_name=unit or None, created_by=f"dashboard:{account.username}", now=utcnow())
                 warnings = unit_registry.same_name_warnings(session, role=role, name=unit or None,
                                                             commune_code=commune_code)
-                where = units.full_name(commune_code) if commune_code else ""
+                where = areas.full_name(commune_code) if commune_code else ""
                 return people.format_code(new.code), where, warnings
 
         try:
@@ -379,7 +380,7 @@ def dashboard_router() -> APIRouter:
     async def handovers_page(request: Request) -> HTMLResponse:
         account = _account(request)
         rows = await _read(request, lambda session: handovers.queue(session, province_code=account.province_code))
-        return _render(request, "handovers.html", account, rows=rows, tz=VIETNAM, now=utcnow(), units=units)
+        return _render(request, "handovers.html", account, rows=rows, tz=VIETNAM, now=utcnow(), areas=areas)
 
     @router.get("/feedback")
     async def feedback_page(request: Request, attached: str | None = None) -> HTMLResponse:
@@ -387,7 +388,7 @@ def dashboard_router() -> APIRouter:
 
         def data() -> tuple[Any, Any, Any]:
             with _runtime(request).sessions() as session:
-                groups = feedback_report.groups(session)
+                groups = feedback.groups(session)
                 return (groups, learned.attached(session, [g.text for g in groups]),
                         learned.weekly_shares(session, now=utcnow()))
 

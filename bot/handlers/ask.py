@@ -8,8 +8,6 @@ fallback that records the question for the officers.
 
 from __future__ import annotations
 
-from bot import learned, questions
-from bot import media as media_service
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers import handover
@@ -23,9 +21,11 @@ from bot.handlers.common import (
     menu_reply,
     officer_button,
 )
-from bot.handlers.register import is_code_attempt, redeem
+from bot.handlers.invites import is_code_attempt, redeem
 from bot.knowledge.intents import EMERGENCY, HANDOVER, OFFTOPIC, SMALLTALK, VET
 from bot.knowledge.normalize import fold
+from bot.services import learned, questions
+from bot.services import media as media_service
 
 AWAITING_QUESTION = "ask.awaiting_question"
 MENU_WORDS = {"menu", "chu de", "danh muc", "bat dau", "start"}

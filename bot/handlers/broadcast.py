@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from bot import broadcasts, delivery
 from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import menu_reply
 from bot.handlers.officials import OFFICIAL_ROLES
+from bot.sending import delivery
+from bot.services import broadcasts
 from bot.storage.models import Broadcast
-from reporting import people, units
+from reporting import areas, people
 from reporting.models import Member
 
 TEXT = "bc.text"
@@ -61,7 +62,7 @@ def area(ctx: Context) -> list[Reply]:
     member = _official(ctx)
     if member is None:
         return start(ctx)
-    found = units.find_communes(ctx.args.strip(), province_code=member.province_code)
+    found = areas.find_communes(ctx.args.strip(), province_code=member.province_code)
     if len(found) != 1:
         rows = [[Button(c.name, f"bc:area:{c.code}")] for c in found]
         rows.append([Button(ctx.t("btn_whole_province"), "bc:area:all")])
@@ -81,7 +82,7 @@ def button(ctx: Context) -> list[Reply]:
         ctx.state.data = {"topic": arg}
         return [Reply(ctx.t("broadcast_type_text"))]
     if action == "area" and "text" in ctx.state.data:
-        if (code := ids.number(arg)) is not None and units.commune(code):
+        if (code := ids.number(arg)) is not None and areas.commune(code):
             ctx.state.data["commune"] = code
         else:
             ctx.state.data["commune"] = None

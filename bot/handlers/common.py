@@ -7,7 +7,7 @@ import re
 from bot.conversation.router import Context
 from bot.conversation.types import Button, Reply
 from bot.knowledge.cards import Card
-from reporting import people, units
+from reporting import areas, people
 
 MENU = "menu"
 TOPIC = "topic"
@@ -129,13 +129,13 @@ def find_commune(ctx: Context, text: str, button_prefix: str) -> int | list[Repl
     Choices are buttons ``<button_prefix><code>`` labelled "Xã X, Tỉnh Y".
     """
     text = text.strip()
-    found = units.find_communes(text, limit=6) if text else []
+    found = areas.find_communes(text, limit=6) if text else []
     if len(found) == 1:
         return found[0].code
     if not found:
         return [Reply(ctx.t("commune_unknown", typed=text))]
     rows = []
     for c in found:
-        province = units.province(c.province_code)
+        province = areas.province(c.province_code)
         rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], f"{button_prefix}{c.code}")])
     return [Reply.with_rows(ctx.t("commune_choose"), rows)]

@@ -10,7 +10,7 @@ from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import LAST_QUESTION, find_commune, menu_reply, officer_button
 from bot.storage.models import Feedback, Subscription
-from reporting import units
+from reporting import areas
 
 SUBSCRIBE_COMMUNE = "sub.commune"
 
@@ -86,7 +86,7 @@ def _after_commune(ctx: Context, code: int) -> list[Reply]:
 
 
 def subscribe_commune_button(ctx: Context) -> list[Reply]:
-    if (code := ids.number(ctx.args)) is None or units.commune(code) is None:
+    if (code := ids.number(ctx.args)) is None or areas.commune(code) is None:
         return [menu_reply(ctx, ctx.t("unknown_button"))]
     return _after_commune(ctx, code)
 

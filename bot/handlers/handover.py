@@ -8,14 +8,14 @@ the farmer, who can rate it. Callback data: ``ho:<action>:<id>``; ``officer`` st
 
 from __future__ import annotations
 
-from bot import handovers, questions
 from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import LAST_QUESTION, OFFICER, find_commune, menu_reply
+from bot.services import handovers, questions
 from bot.storage.models import ChatUser, HandoverRequest
-from reporting import people, units
+from reporting import areas, people
 
 AWAITING_OFFICER_QUESTION = "handover.awaiting_question"
 AWAITING_COMMUNE = "handover.commune"
@@ -39,7 +39,7 @@ def submit(ctx: Context, question: str) -> list[Reply]:
     request, recipients = handovers.create(ctx.session, user=user, question=question, now=ctx.message.at,
                                            t=ctx.services.messages)
     ctx.state.reset()
-    commune = units.commune(user.commune_code)
+    commune = areas.commune(user.commune_code)
     name = commune.name if commune else ""
     if recipients == 0:
         key = "handover_no_one"
@@ -83,7 +83,7 @@ def _request(ctx: Context, raw: str) -> HandoverRequest | None:
 
 def button(ctx: Context) -> list[Reply]:
     action, _, rest = ctx.args.partition(":")
-    if action == "commune" and (code := ids.number(rest)) is not None and units.commune(code):
+    if action == "commune" and (code := ids.number(rest)) is not None and areas.commune(code):
         return _set_commune(ctx, code)
     if action == "rate":
         raw, _, verdict = rest.partition(":")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import files
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import menu_reply
+from bot.services import files
 from reporting import charts, people
 from reporting.clock import local_date
 from reporting.completeness import completeness

@@ -20,7 +20,7 @@ from bot.conversation import ids
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import REPORT, REPORTER_ROLES, menu_reply
-from reporting import people, reports, units
+from reporting import areas, people, reports
 from reporting.clock import VIETNAM, local_date
 from reporting.forms import SKIPPED, FieldDef, FormDef, Problem, forms_for_role, load_forms, parse_answer, show
 from reporting.models import Member, Report, ReportingUnit
@@ -208,7 +208,7 @@ def _ask(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: 
     elif fdef.kind == "date":
         rows.append([here("btn_today", "pick", "today")])
     elif fdef.kind == "commune":
-        commune = units.commune(unit.commune_code)
+        commune = areas.commune(unit.commune_code)
         if commune:
             rows.append([here("btn_my_commune", "commune", commune.code, name=commune.name)])
     nav = []
@@ -285,7 +285,7 @@ def answer(ctx: Context) -> list[Reply]:
     form = load_forms()[draft.form]
     fdef = form.field(ctx.state.data.get("field", form.fields[0].key))
     text = ctx.args.strip()
-    typed = units.fold(text)
+    typed = areas.fold(text)
     if "pending" in ctx.state.data and typed in CONFIRM_WORDS:  # «đúng» typed at «Đúng không?»
         return _accept(ctx, unit, form, draft, fdef, ctx.state.data["pending"])
     if "pending" in ctx.state.data and typed in RETYPE_WORDS:
@@ -321,7 +321,7 @@ def answer(ctx: Context) -> list[Reply]:
 def _commune_answer(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: FieldDef,
                     text: str) -> list[Reply]:
     """A training's commune: chosen by name, only among the officer's own province."""
-    found = units.find_communes(text, province_code=unit.province_code)
+    found = areas.find_communes(text, province_code=unit.province_code)
     if len(found) == 1:
         return _accept(ctx, unit, form, draft, fdef, found[0].code)
     if not found:
@@ -350,7 +350,7 @@ def _summary(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report) ->
     lines = [ctx.t("summary_title", form=form.title, unit=unit.name, period=_period_label(unit, draft.period)), ""]
     for fdef in form.asked(draft.values):
         value = draft.values.get(fdef.key)
-        commune = units.commune(value) if fdef.kind == "commune" and isinstance(value, int) else None
+        commune = areas.commune(value) if fdef.kind == "commune" and isinstance(value, int) else None
         lines.append(f"• {fdef.label}: {commune.name if commune else show(fdef, value)}")
     if draft.period and not draft.corrects_id:
         dues = reports.deadlines(unit, form, parse(draft.period))
@@ -508,7 +508,7 @@ def _draft_button(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Repor
             return _ask(ctx, unit, form, draft, fdef, problem=ctx.t("pick_at_least_one"))
         return _accept(ctx, unit, form, draft, fdef, draft.values[fdef.key])
     if action == "commune" and fdef.kind == "commune" and (code := ids.number(value)) is not None:
-        commune = units.commune(code)
+        commune = areas.commune(code)
         if commune is None or commune.province_code != unit.province_code:
             return _ask(ctx, unit, form, draft, fdef, problem=ctx.t("commune_other_province"))
         return _accept(ctx, unit, form, draft, fdef, commune.code)

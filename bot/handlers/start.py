@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Reply
 from bot.handlers.common import HELP, MENU, menu_reply
-from bot.handlers.register import is_code_attempt, redeem
+from bot.handlers.invites import is_code_attempt, redeem
 
 
 def start(ctx: Context) -> list[Reply]:

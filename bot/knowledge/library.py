@@ -15,8 +15,8 @@ from bot.knowledge.cards import Card, Problem, parse_card
 from bot.knowledge.content_rules import Style, check_card_text, check_questions
 from bot.knowledge.intents import KNOWN as KNOWN_INTENTS
 from bot.knowledge.intents import IntentSpec
+from bot.knowledge.messages import check_messages
 from bot.knowledge.tips import Tip
-from bot.messages import check_messages
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import create_engine
 
-from bot.scheduler import Leadership
+from bot.scheduling.scheduler import Leadership
 
 leadership = Leadership(create_engine(sys.argv[1]))
 print("waiting", flush=True)

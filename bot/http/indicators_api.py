@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import files
 from bot.runtime import Runtime
+from bot.services import files
 from reporting.completeness import completeness
 from reporting.exports import to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute

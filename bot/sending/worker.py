@@ -1,4 +1,4 @@
-"""Sending queued messages through each channel's adapter, crash-safe (see ``bot.delivery``).
+"""Sending queued messages through each channel's adapter, crash-safe (see ``bot.sending.delivery``).
 
 The leader's ``DeliveryWorker`` drains the queue; a process answering a chat sends its own
 replies at once with ``send_claimed``. Both go through ``Dispatch``: an outlet skips the calls
@@ -14,9 +14,9 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
-from bot import delivery, outbox
 from bot.conversation.types import Reply
 from bot.runtime import Runtime
+from bot.sending import delivery, web_outbox
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import OutgoingMessage
 
@@ -82,7 +82,7 @@ def web_outlet(runtime: Runtime) -> Outlet:
 
         def push() -> None:
             with unit_of_work(runtime.sessions) as session:
-                outbox.push(session, user_id=user_id, replies=replies, now=utcnow())
+                web_outbox.push(session, user_id=user_id, replies=replies, now=utcnow())
                 if dispatch.message_id is not None:
                     delivery.dispatched(session, message_id=dispatch.message_id, part=0)
 

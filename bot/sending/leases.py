@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import delivery
+from bot.sending import delivery
 from bot.storage.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import re
 from bot.conversation.router import Context
 from bot.conversation.types import Reply
 from bot.handlers.common import menu_reply
-from reporting import people, units
+from reporting import areas, people
 from reporting.models import ReportingUnit
 
 _CODE_SHAPE = re.compile(r"^\s*[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}\s*$")
@@ -32,9 +32,9 @@ def redeem(ctx: Context, code: str) -> list[Reply]:
     ctx.state.reset()
     unit = ctx.session.get(ReportingUnit, member.unit_id) if member.unit_id else None
     if unit is not None:
-        commune = units.commune(unit.commune_code)
+        commune = areas.commune(unit.commune_code)
         where = unit.name if unit.kind == "commune" else f"{unit.name} ({commune.name if commune else ''})"
     else:
-        province = units.province(member.province_code)
+        province = areas.province(member.province_code)
         where = f"tỉnh {province.name}" if province else ""
     return [menu_reply(ctx, ctx.t("invite_ok", role=ctx.t(f"role_{member.role}"), unit=where))]

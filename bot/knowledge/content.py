@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.knowledge.decision import Thresholds
 from bot.knowledge.library import Library, load_checked
+from bot.knowledge.messages import Messages
 from bot.knowledge.search import SearchIndex, load_thresholds
-from bot.learned import LiveIndex
-from bot.messages import Messages
+from bot.services.learned import LiveIndex
 from bot.settings import Settings
 from reporting import consistency
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import delivery
 from bot.conversation.types import Button, Reply
+from bot.sending import delivery
 from bot.storage.models import Broadcast, ChatUser, Subscription
-from reporting import units
+from reporting import areas
 
 
 def recipients(session: Session, *, topic: str | None, province_code: int | None,
@@ -25,7 +25,7 @@ def recipients(session: Session, *, topic: str | None, province_code: int | None
         if commune_code is not None and code != commune_code:
             continue
         if province_code is not None:
-            commune = units.commune(code) if code else None
+            commune = areas.commune(code) if code else None
             if commune is None or commune.province_code != province_code:
                 continue
         out.add((channel, user_id))

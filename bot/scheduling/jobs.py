@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import broadcasts, delivery, handovers
 from bot.conversation.types import Button, Reply
 from bot.runtime import Runtime
+from bot.sending import delivery
+from bot.services import broadcasts, handovers
 from bot.storage.db import unit_of_work, utcnow
 from reporting import reports
 from reporting.clock import local_date

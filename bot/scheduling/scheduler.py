@@ -19,9 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from bot import jobs
 from bot.runtime import Runtime
-from bot.sender import DeliveryWorker, Outlet, web_outlet
+from bot.scheduling import jobs
+from bot.sending.worker import DeliveryWorker, Outlet, web_outlet
 from reporting.clock import VIETNAM
 
 log = logging.getLogger(__name__)

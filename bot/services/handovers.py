@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import delivery
 from bot.conversation.types import Button, Reply
-from bot.messages import Messages
+from bot.knowledge.messages import Messages
+from bot.sending import delivery
 from bot.storage.models import ChatUser, HandoverRequest, MediaMessage
-from reporting import units
+from reporting import areas
 from reporting.models import Member
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -47,7 +47,7 @@ def latest_media(session: Session, *, channel: str, user_id: str, now: datetime)
 
 
 def _card(t: Messages, request: HandoverRequest, *, to_channel: str, escalated: bool) -> list[Reply]:
-    commune = units.commune(request.commune_code) if request.commune_code else None
+    commune = areas.commune(request.commune_code) if request.commune_code else None
     place = commune.name if commune else "chưa rõ xã"
     key = "handover_escalated" if escalated else "handover_to_officer"
     lines = [t(key, place=place, question=request.question, id=request.id)]
@@ -65,7 +65,7 @@ def _card(t: Messages, request: HandoverRequest, *, to_channel: str, escalated: 
 def create(session: Session, *, user: ChatUser, question: str, now: datetime, t: Messages) -> tuple[
         HandoverRequest, int]:
     """Record the question and queue it to the commune's officers (or the province's officials)."""
-    commune = units.commune(user.commune_code) if user.commune_code else None
+    commune = areas.commune(user.commune_code) if user.commune_code else None
     media = latest_media(session, channel=user.channel, user_id=user.user_id, now=now)
     request = HandoverRequest(
         channel=user.channel, user_id=user.user_id, commune_code=commune.code if commune else None,
