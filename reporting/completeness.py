@@ -12,9 +12,9 @@ from reporting.clock import local_date
 from reporting.forms import load_forms
 from reporting.indicators import area_communes
 from reporting.models import Report, ReportingUnit
-from reporting.people import UNIT_KIND
 from reporting.periods import Period, parse
 from reporting.plans import Plan
+from reporting.vocabulary import UNIT_KIND, ReportStatus, UnitKind
 
 
 @dataclass
@@ -82,10 +82,10 @@ def completeness(session: Session, *, plan: Plan, period: Period, commune_code: 
             ReportingUnit.retired_at.is_(None)))]
         filed = {
             r.unit_id: r for r in session.scalars(select(Report).where(
-                Report.form == form_id, Report.status == "filed", Report.period == due_for.id,
+                Report.form == form_id, Report.status == ReportStatus.FILED, Report.period == due_for.id,
                 Report.unit_id.in_([u.id for u in units] or [-1])))
         }
-        if kind == "commune":
+        if kind == UnitKind.COMMUNE:
             by_commune = {u.commune_code: u for u in units}
             expected_names = [(c.name, by_commune.get(code)) for code, c in sorted(communes.items(),
                                                                                key=lambda kv: kv[1].name)]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from reporting.forms import FORMS_FILE, FormsError, load_forms
 from reporting.indicators import DEFINITIONS, definitions
-from reporting.people import ROLES, UNIT_KIND
 from reporting.plans import PLANS_DIR, load_plans
 from reporting.reports import BASELINE_FIELDS
+from reporting.vocabulary import ROLES, UNIT_KIND
 
 
 def problems(*, forms_path: Path | None = None, indicators_path: Path | None = None,
@@ -32,7 +32,7 @@ def problems(*, forms_path: Path | None = None, indicators_path: Path | None = N
             out.append(f"forms.yaml: {form.id}.role: {known} role {form.role!r}; use one of {', '.join(UNIT_KIND)}")
     for role in UNIT_KIND:
         if not any(f.role == role for f in forms.values()):
-            out.append(f"forms.yaml: role: no form for the role {role!r}")
+            out.append(f"forms.yaml: role: no form for the role '{role}'")
     for definition in indicators.values():
         where = f"indicators.yaml: {definition.id}"
         num = definition.numerator

@@ -19,6 +19,7 @@ from reporting.forms import load_forms
 from reporting.models import Baseline, ProvinceBaseline, Report, ReportingUnit
 from reporting.periods import Period
 from reporting.reports import deadline, derived
+from reporting.vocabulary import ReportStatus
 
 PROVINCE = 20  # Lạng Sơn
 YEARS = (2025, 2026)
@@ -47,7 +48,8 @@ def _file(session: Session, unit: ReportingUnit, form: str, period: Period, valu
     fdef = load_forms()[form]
     due = deadline(unit, fdef, period)
     session.add(Report(
-        form=form, unit_id=unit.id, period=period.id, status="filed", version=1, values=derived(fdef, values),
+        form=form, unit_id=unit.id, period=period.id, status=ReportStatus.FILED, version=1,
+        values=derived(fdef, values),
         late=due is not None and filed > due, deadline=due, created_by="demo", created_at=_at(filed),
         updated_at=_at(filed), filed_at=_at(filed), filed_by="demo",
     ))
@@ -145,9 +147,10 @@ def seed(session: Session, *, now: datetime, seed_value: int = 20) -> dict[str, 
                           "staff": rng.randint(1, 3), "farms_represented": rng.randint(0, 3),
                           "coops_represented": rng.randint(0, 2)}
                 period = Period(day.year + (1 if (day.month, day.day) > (12, 14) else 0))
-                session.add(Report(form="training", unit_id=officer.id, period=period.id, status="filed", version=1,
-                                   values=values, event_date=day, created_by="demo", created_at=_at(day),
-                                   updated_at=_at(day), filed_at=_at(day), filed_by="demo"))
+                session.add(Report(form="training", unit_id=officer.id, period=period.id,
+                                   status=ReportStatus.FILED, version=1, values=values, event_date=day,
+                                   created_by="demo", created_at=_at(day), updated_at=_at(day), filed_at=_at(day),
+                                   filed_by="demo"))
                 counts["trainings"] += 1
     session.flush()
     return counts

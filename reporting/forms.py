@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from reporting.areas import commune, fold
 from reporting.numbers import NumberError, format_number, parse_number
+from reporting.vocabulary import FieldKind
 
 FORMS_FILE = Path(__file__).resolve().parent / "forms.yaml"
-Kind = Literal["count", "amount", "yesno", "choice", "choices", "date", "commune", "breakdown"]
 # what the baseline figures are, as a person reads them in a refusal
 BASELINE_LABELS = {
     "livestock_households": "số hộ chăn nuôi", "farms": "số trang trại", "cooperatives": "số HTX",
@@ -42,7 +42,7 @@ class FieldDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str = Field(pattern=r"^[a-z_]+$")
-    kind: Kind
+    kind: FieldKind
     label: str
     unit: str | None = None
     optional: bool = False
@@ -382,5 +382,6 @@ def _field_or_part(form: FormDef, key: str) -> FieldDef:
         if f.key == key:
             return f
         if key in f.parts.values():
-            return FieldDef(key=key, kind="count", label=form.label(key), unit=f.unit, aggregation=f.aggregation)
+            return FieldDef(key=key, kind=FieldKind.COUNT, label=form.label(key), unit=f.unit,
+                            aggregation=f.aggregation)
     raise KeyError(key)

@@ -23,9 +23,10 @@ from reporting import areas
 from reporting.models import Baseline, Report, ReportingUnit
 from reporting.periods import Period
 from reporting.plans import Plan
+from reporting.vocabulary import ReportStatus
 
 DEFINITIONS = Path(__file__).resolve().parent / "indicators.yaml"
-FILED = "filed"
+FILED = ReportStatus.FILED
 
 
 class Numerator(BaseModel):
@@ -364,14 +365,3 @@ def _roll_up(definition: Definition, target: float | None, target_year: int | No
 def missing_label(parts: list[Period]) -> str:
     """«thiếu 6 tháng cuối năm» (or «đầu năm»)."""
     return ", ".join(f"thiếu 6 tháng {'đầu' if p.n == 1 else 'cuối'} năm {p.year}" for p in parts)
-
-
-def trend(session: Session, *, plan: Plan, indicator_id: str, periods: list[Period],
-          commune_code: int | None = None) -> list[tuple[str, float | None]]:
-    """The indicator's value for each period, for a chart over time."""
-    points = []
-    for period in periods:
-        report = compute(session, plan=plan, period=period, commune_code=commune_code)
-        result = next(r for r in report.results if r.id == indicator_id)
-        points.append((period.id, result.value))
-    return points

@@ -12,16 +12,12 @@ from sqlalchemy.orm import Session
 
 from reporting import areas
 from reporting.models import Invite, InviteFailure, Member, ReportingUnit
+from reporting.vocabulary import ROLES, UNIT_KIND, Role, UnitKind
 
-EXTENSION_OFFICER = "extension_officer"
-COOPERATIVE = "cooperative"
-FARM = "farm"
-PROVINCIAL_OFFICIAL = "provincial_official"
-ADMIN = "admin"
-ROLES = (EXTENSION_OFFICER, COOPERATIVE, FARM, PROVINCIAL_OFFICIAL, ADMIN)
-UNIT_KIND = {EXTENSION_OFFICER: "commune", COOPERATIVE: "cooperative", FARM: "farm"}
-ROLE_LABELS = {EXTENSION_OFFICER: "Cán bộ khuyến nông xã", COOPERATIVE: "HTX", FARM: "Trang trại",
-               PROVINCIAL_OFFICIAL: "Cán bộ tỉnh", ADMIN: "Quản trị"}
+EXTENSION_OFFICER, COOPERATIVE, FARM = Role.EXTENSION_OFFICER, Role.COOPERATIVE, Role.FARM
+PROVINCIAL_OFFICIAL, ADMIN = Role.PROVINCIAL_OFFICIAL, Role.ADMIN
+ROLE_LABELS: dict[str, str] = {EXTENSION_OFFICER: "Cán bộ khuyến nông xã", COOPERATIVE: "HTX", FARM: "Trang trại",
+                               PROVINCIAL_OFFICIAL: "Cán bộ tỉnh", ADMIN: "Quản trị"}
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "trang web", "console": "dòng lệnh"}
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
@@ -99,7 +95,7 @@ def _unit_for(session: Session, invite: Invite) -> ReportingUnit | None:
         return None
     commune = areas.commune(invite.commune_code)
     assert commune is not None
-    name = commune.name if kind == "commune" else (invite.unit_name or "")
+    name = commune.name if kind == UnitKind.COMMUNE else (invite.unit_name or "")
     unit = session.scalar(select(ReportingUnit).where(
         ReportingUnit.kind == kind, ReportingUnit.commune_code == commune.code, ReportingUnit.name == name))
     while unit is not None and unit.merged_into_id is not None:  # merged: the unit that took its reports

@@ -15,8 +15,9 @@ from reporting.forms import FormDef, Problem, check_answers, load_forms, show
 from reporting.models import Baseline, Report, ReportChange, ReportingUnit
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, plans_for
+from reporting.vocabulary import ReportStatus
 
-DRAFT, FILED, CANCELLED = "draft", "filed", "cancelled"
+DRAFT, FILED, CANCELLED = ReportStatus.DRAFT, ReportStatus.FILED, ReportStatus.CANCELLED
 BASELINE_FIELDS = ("livestock_households", "farms", "cooperatives", "extension_staff",
                    "straw_generated_t", "byproducts_generated_t", "aquaculture_area_ha")
 
@@ -292,11 +293,6 @@ def history(session: Session, *, report_id: int) -> list[ReportChange]:
                              .order_by(ReportChange.id))]
 
 
-def list_for_unit(session: Session, *, unit_id: int, form: str | None = None) -> list[Report]:
-    stmt = select(Report).where(Report.unit_id == unit_id, Report.status == FILED)
-    if form:
-        stmt = stmt.where(Report.form == form)
-    return [*session.scalars(stmt.order_by(Report.period, Report.id))]
 
 
 def list_filed(session: Session, *, province_code: int | None = None, period: str | None = None,

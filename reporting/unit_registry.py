@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from reporting import areas
 from reporting.models import Invite, Member, Report, ReportingUnit, UnitChange
-from reporting.people import UNIT_KIND
 from reporting.periods import parse
+from reporting.vocabulary import UNIT_KIND, ReportStatus, UnitKind
 
-KIND_LABELS = {"commune": "xã", "cooperative": "HTX", "farm": "trang trại"}
+KIND_LABELS: dict[str, str] = {UnitKind.COMMUNE: "xã", UnitKind.COOPERATIVE: "HTX",
+                               UnitKind.FARM: "trang trại"}
 
 
 class UnitError(ValueError):
@@ -61,7 +62,8 @@ def listing(session: Session, *, province_code: int | None = None, include_retir
     for unit in session.scalars(stmt):
         commune = areas.commune(unit.commune_code)
         province = areas.province(unit.province_code)
-        count = len(session.scalars(select(Report.id).where(Report.unit_id == unit.id, Report.status == "filed")).all())
+        count = len(session.scalars(select(Report.id).where(
+            Report.unit_id == unit.id, Report.status == ReportStatus.FILED)).all())
         out.append(UnitRow(unit, commune.name if commune else str(unit.commune_code),
                            province.name if province else str(unit.province_code), count))
     return out
@@ -77,7 +79,7 @@ def same_name(session: Session, *, kind: str, name: str) -> list[ReportingUnit]:
 def same_name_warnings(session: Session, *, role: str, name: str | None, commune_code: int | None) -> list[str]:
     """What to tell whoever makes an invite for a unit whose name is already taken."""
     kind = UNIT_KIND.get(role)
-    if kind is None or kind == "commune" or not name:
+    if kind is None or kind == UnitKind.COMMUNE or not name:
         return []
     out = []
     for unit in same_name(session, kind=kind, name=name):
@@ -98,7 +100,7 @@ def rename(session: Session, *, unit_id: int, name: str, by: str, now: datetime)
     name = " ".join(name.split())
     if not name:
         raise UnitError("Tên mới trống.")
-    if unit.kind == "commune":
+    if unit.kind == UnitKind.COMMUNE:
         raise UnitError("Tên xã lấy theo danh mục hành chính, không đổi ở đây.")
     clash = session.scalar(select(ReportingUnit).where(
         ReportingUnit.kind == unit.kind, ReportingUnit.commune_code == unit.commune_code,
@@ -131,17 +133,18 @@ def merge(session: Session, *, unit_id: int, into_id: int, by: str, now: datetim
         raise UnitError("Chỉ gộp được hai đơn vị trong cùng một tỉnh.")
     if target.retired_at is not None:
         raise UnitError(f"«{target.name}» đã ngừng báo cáo; hãy gộp vào đơn vị đang hoạt động.")
-    moving = [*session.scalars(select(Report).where(Report.unit_id == source.id, Report.status != "cancelled"))]
+    moving = [*session.scalars(select(Report).where(
+        Report.unit_id == source.id, Report.status != ReportStatus.CANCELLED))]
     taken = {(r.form, r.period) for r in session.scalars(select(Report).where(
-        Report.unit_id == target.id, Report.status == "filed"))}
-    clashes = sorted({r.period or "" for r in moving if r.status == "filed" and r.period and r.form != "training"
-                      and (r.form, r.period) in taken})
+        Report.unit_id == target.id, Report.status == ReportStatus.FILED))}
+    clashes = sorted({r.period or "" for r in moving if r.status == ReportStatus.FILED and r.period
+                      and r.form != "training" and (r.form, r.period) in taken})
     if clashes:
         named = ", ".join(parse(p).name for p in clashes)
         raise UnitError(f"Cả hai đơn vị đều đã nộp báo cáo kỳ {named}. Hãy sửa hoặc huỷ một bên trước khi gộp.")
     for report in moving:
-        if report.status == "draft":
-            report.status = "cancelled"
+        if report.status == ReportStatus.DRAFT:
+            report.status = ReportStatus.CANCELLED
         else:
             report.unit_id = target.id
     for member in session.scalars(select(Member).where(Member.unit_id == source.id)):
@@ -150,12 +153,12 @@ def merge(session: Session, *, unit_id: int, into_id: int, by: str, now: datetim
     source.retired_at = now
     _audit(session, source, "merge", describe(source), describe(target), by, now)
     session.flush()
-    return sum(1 for r in moving if r.status != "cancelled")
+    return sum(1 for r in moving if r.status != ReportStatus.CANCELLED)
 
 
 def retire(session: Session, *, unit_id: int, by: str, now: datetime) -> ReportingUnit:
     unit = _get(session, unit_id)
-    if unit.kind == "commune":
+    if unit.kind == UnitKind.COMMUNE:
         raise UnitError("Xã/phường luôn phải báo cáo theo kế hoạch của tỉnh nên không cho ngừng báo cáo. Nếu người "
                         "báo cáo thay đổi, hãy tạo mã mời mới cho người mới.")
     if unit.retired_at is not None:
