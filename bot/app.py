@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,8 @@ from bot.channels.telegram import TelegramChannel, telegram_router
 from bot.channels.web import STATIC, Health, chat_router
 from bot.channels.zalo import ZaloChannel, zalo_router
 from bot.dashboard import auth
-from bot.dashboard.routes import NotLoggedIn, dashboard_router
+from bot.dashboard.deps import NotLoggedIn, Refused
+from bot.dashboard.router import dashboard_router
 from bot.http.indicators_api import indicators_router
 from bot.http.security_headers import SecurityHeaders
 from bot.runtime import DatabaseDown, Runtime, create_runtime
@@ -97,6 +98,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @app.exception_handler(NotLoggedIn)
     async def _login_first(request: Request, exc: NotLoggedIn) -> RedirectResponse:
         return RedirectResponse("/admin/login", status_code=303)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        return exc.response
 
     app.add_middleware(SecurityHeaders)
 

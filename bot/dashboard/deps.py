@@ -1,0 +1,86 @@
+"""The dashboard's FastAPI dependencies: the runtime, the logged-in account, the CSRF check of
+POST forms and admins only. A refusal is raised and answered by the app (bot.app)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+
+from bot.dashboard import auth
+from bot.runtime import Runtime
+from bot.storage.db import unit_of_work, utcnow
+
+COOKIE = "agribot_session"
+BAD_SESSION = "Phiên làm việc không hợp lệ, tải lại trang."
+
+
+class NotLoggedIn(Exception):
+    """No valid session: answered with a redirect to the login page."""
+
+
+class Refused(Exception):
+    """A dependency said no: answered with ``response`` as it is."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_account(request: Request, runtime: RuntimeDep) -> auth.Account:
+    """The account of the session cookie (a database read: FastAPI runs it in its threadpool)."""
+    with unit_of_work(runtime.sessions) as session:
+        account = auth.current(session, token=request.cookies.get(COOKIE), now=utcnow())
+    if account is None:
+        raise NotLoggedIn
+    return account
+
+
+AccountDep = Annotated[auth.Account, Depends(get_account)]
+
+
+def csrf_ok(account: auth.Account, token: str) -> bool:
+    return hmac.compare_digest(account.csrf.encode(), token.encode())
+
+
+async def check_csrf(account: AccountDep, csrf: Annotated[str, Form()] = "") -> auth.Account:
+    """The account, when the form's ``csrf`` field is its session's token."""
+    if not csrf_ok(account, csrf):
+        raise Refused(bad_session())
+    return account
+
+
+CsrfAccountDep = Annotated[auth.Account, Depends(check_csrf)]
+
+# what a non-admin is answered: by default ``bad_session``; a page that shows the refusal passes its own
+Refusal = Callable[[Request, Runtime, auth.Account], Response]
+
+
+def bad_session(*_: object) -> Response:
+    """403 «Phiên làm việc không hợp lệ…»: a wrong CSRF token, or a non-admin where the page says no more."""
+    return Response(BAD_SESSION, status_code=403)
+
+
+def admin_only(refusal: Refusal = bad_session) -> Any:
+    """A dependency: the CSRF-checked account of an admin; anyone else is answered ``refusal(...)``."""
+
+    def check_admin(request: Request, runtime: RuntimeDep, account: CsrfAccountDep) -> auth.Account:
+        if account.role != "admin":
+            raise Refused(refusal(request, runtime, account))  # may render a page from the database: a `def`
+        return account
+
+    return Depends(check_admin)
+
+
+AdminDep = Annotated[auth.Account, admin_only()]

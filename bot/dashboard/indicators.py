@@ -1,0 +1,56 @@
+"""The indicators page (the dashboard's home) and its charts by commune."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.conversation import ids
+from bot.dashboard.deps import AccountDep, RuntimeDep
+from bot.dashboard.pages import chosen_period, plans_for, render
+from reporting import areas, charts
+from reporting.completeness import completeness
+from reporting.exports import STATUS, value_text
+from reporting.indicators import compute
+from reporting.periods import parse
+
+router = APIRouter()
+
+
+@router.get("")
+def indicators_page(request: Request, account: AccountDep, runtime: RuntimeDep, plan: str | None = None,
+                    period: str | None = None,
+                    commune_code: Annotated[str | None, Query(alias="commune")] = None) -> HTMLResponse:
+    commune = ids.number(commune_code)
+    plans = plans_for(account, runtime)
+    if not plans:
+        return render(request, "indicators.html", account, plans=[], report=None)
+    chosen = next((p for p in plans if p.id == plan), plans[0])
+    period_obj, options = chosen_period(chosen, period)
+    with runtime.sessions() as session:
+        report = compute(session, plan=chosen, period=period_obj, commune_code=commune)
+        rates = completeness(session, plan=chosen, period=period_obj, commune_code=commune)
+    communes = [c for c in areas.communes_of(chosen.province_code)
+                if chosen.former_province_code is None or chosen.former_province_code in c.former_province_codes]
+    return render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
+                  period_options=options, report=report, rates=rates, commune=commune, communes=communes,
+                  value_text=value_text, status=STATUS)
+
+
+@router.get("/chart.png")
+def chart(account: AccountDep, runtime: RuntimeDep, plan: str, period: str, indicator: str) -> Response:
+    chosen = next((p for p in plans_for(account) if p.id == plan), None)
+    if chosen is None:
+        return Response(status_code=404)
+    try:
+        period_obj = parse(period)
+    except ValueError:
+        return Response(status_code=422)
+    with runtime.sessions() as session:
+        report = compute(session, plan=chosen, period=period_obj)
+    result = next((r for r in report.results if r.id == indicator), None)
+    if result is None:
+        return Response(status_code=404)
+    return Response(charts.by_commune(result), media_type="image/png", headers={"Cache-Control": "no-store"})

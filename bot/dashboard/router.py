@@ -1,0 +1,28 @@
+"""The dashboard's pages under /admin, one router per page module."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bot.dashboard import (
+    baseline,
+    broadcasts,
+    completeness,
+    feedback,
+    handovers,
+    indicators,
+    invites,
+    login,
+    questions,
+    reports,
+    units,
+)
+
+PAGES = (login, indicators, completeness, reports, questions, invites, baseline, handovers, feedback, broadcasts, units)
+
+
+def dashboard_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for page in PAGES:
+        router.include_router(page.router, prefix="/admin")
+    return router
