@@ -13,9 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
-from bot.channels.telegram import TelegramChannel, telegram_router
-from bot.channels.web import STATIC, Health, chat_router
-from bot.channels.zalo import ZaloChannel, zalo_router
+from bot.channels.registry import Channels
+from bot.channels.web import STATIC, Health
+from bot.channels.zalo import ZaloChannel
 from bot.dashboard import auth
 from bot.dashboard.deps import NotLoggedIn, Refused
 from bot.dashboard.router import dashboard_router
@@ -23,7 +23,6 @@ from bot.http.indicators_api import indicators_router
 from bot.http.security_headers import SecurityHeaders
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduling.scheduler import Scheduler
-from bot.sending.worker import Outlet
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 
@@ -33,14 +32,9 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (database, content, router) is created here unless given."""
     runtime = runtime or create_runtime(settings)
-    telegram = TelegramChannel(runtime, settings) if settings.telegram_bot_token else None
-    zalo = ZaloChannel(runtime, settings) if settings.zalo_app_id and settings.zalo_oa_secret_key else None
-    outlets: dict[str, Outlet] = {}
-    if telegram is not None:
-        outlets["telegram"] = telegram.deliver
-    if zalo is not None:
-        outlets["zalo"] = zalo.deliver
-    scheduler = Scheduler(runtime, outlets) if settings.scheduler_enabled else None
+    channels = Channels(runtime, settings)
+    zalo = channels.get(ZaloChannel)
+    scheduler = Scheduler(runtime, channels.outlets()) if settings.scheduler_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,8 +45,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             log.warning("dashboard /admin: user 'admin', password '%s' (generated; set AGRIBOT_ADMIN_PASSWORD)",
                         generated)
         runtime.leases.start(runtime.sessions)  # keeps the leases of the replies this process sends
-        if telegram is not None:
-            await telegram.start()
+        await channels.start()
         if scheduler is not None:
             scheduler.start()
         log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
@@ -61,22 +54,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 await scheduler.stop()
-            if telegram is not None:
-                await telegram.stop()
-            if zalo is not None:
-                await zalo.stop()
+            await channels.stop()
             await runtime.leases.stop()
             runtime.close()
 
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.telegram = telegram
-    app.state.zalo = zalo
     app.state.scheduler = scheduler
-    app.include_router(chat_router())
+    channels.include(app)  # the chat API and the webhooks; app.state.telegram, app.state.zalo…
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(telegram_router())
-    app.include_router(zalo_router())
     app.include_router(indicators_router())
 
     @app.get("/healthz", response_model=Health)

@@ -9,14 +9,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from bot.conversation.types import Reply
     from bot.storage.models import HandoverRequest
 
 
@@ -84,73 +83,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 # -- chat -----------------------------------------------------------------------------------
-def _local(ref: str) -> str:
-    from bot.services import files
-
-    path = files.resolve(load_settings().files_dir, ref)
-    return str(path.resolve()) if path else ref
-
-
-def _print_replies(replies: Sequence[Reply], out: TextIO) -> dict[str, str]:
-    """Print replies; return key → button payload for the keys shown ([1] …, or [a] … when
-    the question expects a number, so typed digits stay the answer)."""
-    from bot.conversation import choices
-
-    buttons = [b for reply in replies for row in reply.buttons for b in row]
-    keys = iter(choices.keys(len(buttons), letters=choices.expects_number(replies)))
-    mapping: dict[str, str] = {}
-    for reply in replies:
-        out.write(f"\nbot> {reply.text}\n")
-        for row in reply.buttons:
-            labels = []
-            for button in row:
-                key = next(keys)
-                mapping[key] = button.data
-                labels.append(f"[{key}] {button.text}")
-            out.write("     " + "   ".join(labels) + "\n")
-        if reply.image:
-            out.write(f"     (ảnh: {_local(reply.image)})\n")
-        if reply.document:
-            out.write(f"     (tệp: {_local(reply.document)})\n")
-    out.flush()
-    return mapping
-
-
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.conversation.types import IncomingMessage
+    from bot.channels.console import ConsoleChannel
     from bot.runtime import create_runtime
 
-    runtime = create_runtime(_settings(args))
-    interactive = sys.stdin.isatty()
-    out = sys.stdout
-    if interactive:
-        out.write("Gõ câu hỏi; gõ số (hoặc chữ) trong [ ] để bấm nút; /thoat để thoát.\n")
-    from bot.conversation import choices
-
-    mapping: dict[str, str] = {}
+    settings = _settings(args)
+    runtime = create_runtime(settings)
     try:
-        while True:
-            if interactive:
-                out.write("\nbạn> ")
-                out.flush()
-            line = sys.stdin.readline()
-            if not line:
-                break
-            line = line.strip()
-            if not line:
-                continue
-            if line in {"/thoat", "/quit", "/exit"}:
-                break
-            if not interactive:
-                out.write(f"\nbạn> {line}\n")
-            payload = choices.pressed(line, mapping)
-            if payload is not None:
-                message = IncomingMessage(channel="console", user_id=args.user, button=payload)
-            else:
-                message = IncomingMessage(channel="console", user_id=args.user, text=line)
-            mapping = _print_replies(runtime.handle(message), out)
-    except KeyboardInterrupt:
-        pass
+        ConsoleChannel(runtime, settings).chat(args.user, sys.stdin)
     finally:
         runtime.close()
     return 0
@@ -474,7 +414,7 @@ def cmd_zalo_token(args: argparse.Namespace) -> int:
     """Store a new Zalo token pair (after authorising the app again); held messages go out."""
     import getpass
 
-    from bot.channels.zalo import store_pair
+    from bot.channels.zalo_tokens import store_pair
     from bot.storage.db import utcnow
 
     settings = _settings(args)
@@ -499,17 +439,12 @@ def cmd_zalo_token(args: argparse.Namespace) -> int:
 
 
 def cmd_zalo_status(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
-    from bot.channels.zalo import CHANNEL
-    from bot.sending.delivery import HELD
-    from bot.storage.models import OAuthToken, OutgoingMessage
+    from bot.channels import zalo_tokens
+    from bot.sending import delivery
 
     with _database(args, write=False) as session:
-        row = session.get(OAuthToken, CHANNEL)
-        held = session.scalar(select(func.count()).select_from(OutgoingMessage).where(
-            OutgoingMessage.channel == CHANNEL, OutgoingMessage.state == "pending",
-            OutgoingMessage.last_error == HELD)) or 0
+        row = zalo_tokens.stored(session)
+        held = delivery.count_held(session, channel=zalo_tokens.PROVIDER)
     if row is None:
         print("zalo: no token pair stored yet (the first send stores the one from ZALO_ACCESS_TOKEN)")
     else:

@@ -1,7 +1,7 @@
 """Telegram through python-telegram-bot: polling or webhook, one IncomingMessage per update.
 
 No Telegram type leaves this module: updates become ``IncomingMessage`` and ``Reply`` objects
-become Bot API calls. Every update is handled once (``Runtime.handle_once`` keyed by
+become Bot API calls. Every update is handled once (``bot.channels.inbound``, keyed by
 update_id), a user's updates one after another, different users concurrently.
 """
 
@@ -29,10 +29,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels import inbound
+from bot.channels.base import Capabilities
 from bot.channels.telegram_limits import SendLimiter
+from bot.conversation.split import MAX_MESSAGE_CHARS
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
-from bot.runtime import Runtime, retry_while_database_down
-from bot.sending.worker import Dispatch, send_claimed
+from bot.runtime import Runtime
+from bot.sending.worker import Dispatch
 from bot.services import files
 from bot.settings import Settings
 
@@ -116,6 +119,18 @@ def to_incoming(update: Update) -> IncomingMessage | None:
 
 
 class TelegramChannel:
+    name = CHANNEL
+    # inline keyboards take all the buttons; long replies are split by the router
+    capabilities = Capabilities(max_text=MAX_MESSAGE_CHARS)
+
+    @staticmethod
+    def enabled(settings: Settings) -> bool:
+        return bool(settings.telegram_bot_token)
+
+    @staticmethod
+    def router() -> APIRouter:
+        return telegram_router()
+
     def __init__(self, runtime: Runtime, settings: Settings) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -193,17 +208,7 @@ class TelegramChannel:
                 await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
             except TelegramError as exc:
                 log.info("typing action failed: %s", exc)
-            handled = await retry_while_database_down(
-                lambda: asyncio.to_thread(self.runtime.handle_once, message, f"update:{update.update_id}"))
-            if handled is None:
-                log.info("update %s already handled", update.update_id)
-                return
-            replies, queued = handled
-            if queued is None:
-                await self.send(chat_id, replies)
-            else:  # the replies are in the queue too: a crash now loses and repeats nothing
-                await send_claimed(self.runtime, self.deliver, message_id=queued, channel=CHANNEL,
-                                   user_id=message.user_id, replies=replies)
+            await inbound.receive(self.runtime, self, message, f"update:{update.update_id}")
 
     async def send(self, chat_id: int, replies: list[Reply], dispatch: Dispatch | None = None) -> bool:
         """Send replies in order; False (and the user marked inactive) if they blocked the bot.
@@ -279,8 +284,8 @@ def telegram_router() -> APIRouter:
             data = await request.json()
         except ValueError:
             return JSONResponse({"detail": "body is not JSON"}, status_code=400)
-        if not await channel.runtime.database_available():
-            return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
+        if (down := await inbound.database_down(channel.runtime)) is not None:
+            return down
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
         try:

@@ -1,4 +1,5 @@
-"""HTTP chat API used by the web chat page and end-to-end tests: ``POST /api/chat``."""
+"""The web chat: ``POST /api/chat`` answers in the request (the chat page and end-to-end tests
+use it); later messages wait in the web outbox until the page fetches them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels.base import Capabilities
+from bot.conversation.split import MAX_MESSAGE_CHARS
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import Runtime
 from bot.sending import web_outbox
+from bot.sending.worker import Dispatch, web_outlet
+from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -64,6 +69,33 @@ class Health(BaseModel):
 
 def _out(reply: Reply) -> ReplyOut:
     return ReplyOut.model_validate(reply.to_dict())
+
+
+class WebChannel:
+    name = CHANNEL
+    # the page shows every button, images and document links; long replies are split by the router
+    capabilities = Capabilities(max_text=MAX_MESSAGE_CHARS)
+
+    @staticmethod
+    def enabled(settings: Settings) -> bool:
+        return True
+
+    @staticmethod
+    def router() -> APIRouter:
+        return chat_router()
+
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+        self._outlet = web_outlet(runtime)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def deliver(self, user_id: str, replies: list[Reply], dispatch: Dispatch) -> str:
+        """Into the web outbox, where ``GET /api/chat/updates`` finds them."""
+        return await self._outlet(user_id, replies, dispatch)
 
 
 def chat_router() -> APIRouter:

@@ -62,7 +62,7 @@ class Reply:
     image: str | None = None
     document: str | None = None
     # the question wants a number: typed digits are the answer, so channels that number their
-    # buttons (Zalo's list, the console) use letters instead (bot.conversation.choices)
+    # buttons (Zalo's list, the console) use letters instead (bot.channels.base)
     expects_number: bool = False
 
     @staticmethod

@@ -2,7 +2,8 @@
 
 Rows go pending → sending → sent (or failed, or skipped when a channel's rules forbid sending,
 e.g. outside Zalo's free-reply window). Quiet hours (21:00–06:30 Vietnam time) hold reminders
-and broadcasts until morning.
+and broadcasts until morning. A channel that cannot send for now holds its rows (``hold``) until
+it can again (``release_held``). The queue is changed only through this module.
 
 Crash safety. "sending" is a lease that the sending process renews (``renew``); when a process
 dies, its rows' leases run out and ``recover`` queues them again. Each platform call of a row
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,10 +137,8 @@ def finish(session: Session, *, message_id: int, state: str, now: datetime, erro
         return
     row.in_flight, row.claimed_at = False, None
     row.parts_done, row.uncertain = max(row.parts_done, parts_done), row.uncertain + uncertain
-    if state == "hold":  # the channel cannot send for now (e.g. Zalo needs authorising again)
-        row.state, row.last_error = "pending", HELD
-        row.attempts = max(0, row.attempts - 1)
-        row.not_before = now + HOLD
+    if state == "hold":
+        hold(row, now=now)
         return
     if state == "retry":
         if row.attempts >= MAX_ATTEMPTS:
@@ -151,6 +150,29 @@ def finish(session: Session, *, message_id: int, state: str, now: datetime, erro
     row.state, row.last_error = state, error
     if state == "sent":
         row.sent_at = now
+
+
+def hold(row: OutgoingMessage, *, now: datetime) -> None:
+    """The channel cannot send for now (e.g. Zalo needs authorising again): the row waits in the
+    queue, marked held, and is tried again after ``HOLD`` (the attempt is not counted)."""
+    row.state, row.last_error = "pending", HELD
+    row.attempts = max(0, row.attempts - 1)
+    row.not_before = now + HOLD
+
+
+def release_held(session: Session, *, channel: str, now: datetime) -> int:
+    """The channel can send again: its held rows are due now. Returns how many."""
+    result = session.execute(update(OutgoingMessage).where(
+        OutgoingMessage.channel == channel, OutgoingMessage.state == "pending",
+        OutgoingMessage.last_error == HELD, OutgoingMessage.not_before > now).values(not_before=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_held(session: Session, *, channel: str) -> int:
+    """How many rows of the channel wait, held."""
+    return int(session.scalar(select(func.count()).select_from(OutgoingMessage).where(
+        OutgoingMessage.channel == channel, OutgoingMessage.state == "pending",
+        OutgoingMessage.last_error == HELD)) or 0)
 
 
 def progress(session: Session, *, broadcast_id: int) -> dict[str, int]:

@@ -1,0 +1,57 @@
+"""The one way in for a platform's messages, after its adapter verified and parsed the update.
+
+``receive``: a typed key of a button shown as a list becomes that button; the message is handled
+exactly once (``Runtime.handle_once``, keyed by the platform's delivery id, the replies queued in
+the same transaction); while the database is down it waits and tries again; then the replies
+go out through the channel's outlet, holding the queue row, so a crash loses and repeats
+nothing. Webhook routes answer 503 while the database is down (``database_down``), so the
+platform delivers again later.
+
+The web chat and the console answer in the request instead (``Runtime.handle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Channel, pressed, recall_keys
+from bot.conversation.types import IncomingMessage
+from bot.runtime import Runtime, retry_while_database_down
+from bot.sending.worker import Dispatch, send_claimed
+
+log = logging.getLogger(__name__)
+
+
+async def receive(runtime: Runtime, channel: Channel, message: IncomingMessage, delivery_id: str, *,
+                  also: Callable[[Session], None] | None = None) -> str | None:
+    """Handle one platform message once and send the replies; their outcome (None: nothing sent).
+
+    ``also`` runs in the transaction of the conversation step.
+    """
+    if message.text is not None and channel.capabilities.max_buttons is not None:
+        keys = await asyncio.to_thread(recall_keys, runtime.sessions, channel=channel.name, user_id=message.user_id)
+        message = pressed(message, keys)
+    handled = await retry_while_database_down(
+        lambda: asyncio.to_thread(runtime.handle_once, message, delivery_id, also=also))
+    if handled is None:
+        log.info("%s: a delivery already handled is ignored", channel.name)
+        return None
+    replies, queued = handled
+    if queued is not None:  # queued too: a crash or a channel problem now loses nothing
+        return await send_claimed(runtime, channel.deliver, message_id=queued, channel=channel.name,
+                                  user_id=message.user_id, replies=replies)
+    if replies:  # the flood warning (not queued)
+        return await channel.deliver(message.user_id, replies, Dispatch())
+    return None
+
+
+async def database_down(runtime: Runtime) -> JSONResponse | None:
+    """For a webhook route: 503 while the database is down (the platform delivers again later)."""
+    if await runtime.database_available():
+        return None
+    return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})
