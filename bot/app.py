@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -23,18 +24,38 @@ from bot.http.indicators_api import indicators_router
 from bot.http.security_headers import SecurityHeaders
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduling.scheduler import Scheduler
+from bot.sending.worker import DeliveryWorker
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app; the runtime (database, content, router) is created here unless given."""
+@dataclass
+class Wiring:
+    """Everything ``agribot serve`` runs, built in one place."""
+
+    runtime: Runtime  # database, content, router
+    channels: Channels  # the enabled chat channels
+    worker: DeliveryWorker  # sends the delivery queue through the channels (while this process leads)
+    scheduler: Scheduler | None  # jobs and the worker, in the one leader process
+
+
+def wire(settings: Settings, runtime: Runtime | None = None) -> Wiring:
+    """The one place that wires: engine, sessions, content and router (``create_runtime``), the
+    channels, the delivery worker and the scheduler."""
     runtime = runtime or create_runtime(settings)
     channels = Channels(runtime, settings)
+    worker = DeliveryWorker(runtime, channels.outlets())
+    scheduler = Scheduler(runtime, worker) if settings.scheduler_enabled else None
+    return Wiring(runtime, channels, worker, scheduler)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; the runtime (database, content, router) is created here unless given."""
+    wiring = wire(settings, runtime)
+    runtime, channels, scheduler = wiring.runtime, wiring.channels, wiring.scheduler
     zalo = channels.get(ZaloChannel)
-    scheduler = Scheduler(runtime, channels.outlets()) if settings.scheduler_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

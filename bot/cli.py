@@ -21,22 +21,21 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _database(args: argparse.Namespace, *, write: bool = True) -> Iterator[Session]:
-    """A session on the (upgraded) database; with ``write``, committed once at the end."""
-    from bot.storage import migrate
-    from bot.storage.db import make_engine, make_session_factory, unit_of_work
+    """A session on the (upgraded) database of the same runtime ``agribot serve`` builds (the
+    content is not loaded); with ``write``, committed once at the end."""
+    from bot.runtime import create_runtime
+    from bot.storage.db import unit_of_work
 
-    engine = make_engine(_settings(args).database_url)
+    runtime = create_runtime(_settings(args), load_content=False)
     try:
-        migrate.upgrade(engine)
-        factory = make_session_factory(engine)
         if write:
-            with unit_of_work(factory) as session:
+            with unit_of_work(runtime.sessions) as session:
                 yield session
         else:
-            with factory() as session:
+            with runtime.sessions() as session:
                 yield session
     finally:
-        engine.dispose()
+        runtime.close()
 
 
 def _settings(args: argparse.Namespace) -> Settings:

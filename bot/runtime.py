@@ -1,4 +1,8 @@
-"""One place wires everything: engine, sessions, services, router."""
+"""The runtime every edge shares: the database (engine, sessions), the content and the router.
+
+Built by ``create_runtime``; ``bot.app.wire`` adds the channels and the scheduler around it, and
+the command line uses the same ``create_runtime`` (without loading the content when a command
+only needs the database)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy import Engine, text
@@ -40,12 +45,19 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    services: BotServices
-    router: Router
     flood: FloodGuard = field(default_factory=FloodGuard)
     leases: Leases = field(default_factory=Leases)
     _db_ok: bool = True
     _db_checked_at: float = -1e9
+
+    @cached_property
+    def services(self) -> BotServices:
+        """The content, its search index and the messages (loaded and checked once, on first use)."""
+        return build_services(self.settings)
+
+    @cached_property
+    def router(self) -> Router:
+        return build_router(self.services)
 
     def _flooded(self, message: IncomingMessage) -> list[Reply] | None:
         verdict = self.flood.check(message.channel, message.user_id, now=message.at.timestamp())
@@ -139,20 +151,22 @@ def build_router(services: BotServices) -> Router:
     return router
 
 
-def create_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
+def create_runtime(settings: Settings, *, upgrade_db: bool = True, load_content: bool = True) -> Runtime:
+    """The database (created or upgraded) and, unless ``load_content`` is false, the content,
+    checked now so that a service with bad content refuses to start."""
     engine = make_engine(settings.database_url)
     if upgrade_db:
         migrate.upgrade(engine)
-    services = build_services(settings)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        services=services,
-        router=build_router(services),
         flood=FloodGuard(limit=settings.flood_limit_per_minute, per_seconds=60.0),
         leases=Leases(settings.delivery_lease_seconds),
     )
+    if load_content:
+        runtime.router  # noqa: B018 - loads, checks and indexes the content now
+    return runtime
 
 
 async def retry_while_database_down(call: Callable[[], Awaitable[T]], *, attempts: int = 12,

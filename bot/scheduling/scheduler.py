@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from bot.runtime import Runtime
 from bot.scheduling import jobs
-from bot.sending.worker import DeliveryWorker, Outlet, web_outlet
+from bot.sending.worker import DeliveryWorker
 from reporting.clock import VIETNAM
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,13 @@ class Leadership:
 
 
 class Scheduler:
-    def __init__(self, runtime: Runtime, outlets: dict[str, Outlet], *, retry_seconds: float = 5.0) -> None:
+    def __init__(self, runtime: Runtime, worker: DeliveryWorker, *, retry_seconds: float = 5.0) -> None:
+        """``worker`` sends the delivery queue; it runs only while this process leads."""
         self.runtime = runtime
-        self.outlets = {"web": web_outlet(runtime), **outlets}
+        self.worker = worker
         self.leadership = Leadership(runtime.engine)
         self.retry_seconds = retry_seconds
         self.is_leader = False
-        self.worker: DeliveryWorker | None = None
         self.aps: AsyncIOScheduler | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -108,7 +108,6 @@ class Scheduler:
     def _lead(self) -> None:
         self.is_leader = True
         log.info("scheduler: this process is the leader")
-        self.worker = DeliveryWorker(self.runtime, self.outlets)
         self.worker.start()
         self.aps = AsyncIOScheduler(timezone=VIETNAM)
         settings = self.runtime.settings
@@ -131,7 +130,7 @@ class Scheduler:
             await self._task
         if self.aps is not None:
             self.aps.shutdown(wait=False)
-        if self.worker is not None:
+        if self.is_leader:
             await self.worker.stop()
         await asyncio.to_thread(self.leadership.release)
         self.is_leader = False
