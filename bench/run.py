@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.cards import Card  # noqa: E402
-from bot.knowledge.content import build_services  # noqa: E402
 from bot.knowledge.search import SearchIndex  # noqa: E402
+from bot.runtime import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.db import make_engine, make_session_factory, unit_of_work  # noqa: E402

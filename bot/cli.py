@@ -49,7 +49,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 # -- ask ------------------------------------------------------------------------------------
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.knowledge.content import build_services
+    from bot.runtime import build_services
 
     services = build_services(_settings(args))
     if args.batch:

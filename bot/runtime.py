@@ -18,14 +18,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversation import state as state_service
 from bot.conversation.flood import FloodGuard
 from bot.conversation.router import Router
 from bot.conversation.types import IncomingMessage, Reply
 from bot.handlers import register_all
-from bot.knowledge.content import BotServices, build_services
+from bot.knowledge.content import BotServices, build_index, load_library
+from bot.knowledge.messages import Messages
 from bot.sending import delivery
 from bot.sending.leases import Leases
+from bot.services import users
+from bot.services.learned import LiveIndex
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
@@ -38,6 +40,13 @@ class DatabaseDown(Exception):
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def build_services(settings: Settings) -> BotServices:
+    """The content (checked), its search index kept fresh from the database, and the messages."""
+    library = load_library(settings)
+    return BotServices(settings=settings, library=library, index=LiveIndex(build_index(library, settings)),
+                       messages=Messages(library.messages))
 
 
 @dataclass
@@ -116,7 +125,7 @@ class Runtime:
 
     def set_user_active(self, channel: str, user_id: str, active: bool) -> None:
         with unit_of_work(self.sessions) as session:
-            state_service.set_active(session, channel=channel, user_id=user_id, active=active)
+            users.set_active(session, channel=channel, user_id=user_id, active=active)
 
     def database_recently_ok(self, max_age: float = 1.0) -> bool:
         """``database_ok`` checked at most once per ``max_age`` seconds (webhooks call it per request)."""

@@ -160,6 +160,11 @@ def member(session: Session, *, channel: str, user_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.channel == channel, Member.user_id == user_id))
 
 
+def unit(session: Session, unit_id: int | None) -> ReportingUnit | None:
+    """The unit a member reports for (None for officials of a province)."""
+    return session.get(ReportingUnit, unit_id) if unit_id is not None else None
+
+
 def list_invites(session: Session, *, limit: int = 200) -> list[Invite]:
     return [*session.scalars(select(Invite).order_by(Invite.id.desc()).limit(limit))]
 

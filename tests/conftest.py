@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bot.knowledge.content import BotServices, build_services
-from bot.runtime import Runtime, create_runtime
+from bot.knowledge.content import BotServices
+from bot.runtime import Runtime, build_services, create_runtime
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.conversation import state as state_service
+from bot.conversation.callbacks import Callback
 from bot.conversation.split import split_reply
 from bot.conversation.state import StateRecord
 from bot.conversation.types import IncomingMessage, Reply
@@ -31,6 +32,7 @@ class Context:
     state: StateRecord
     services: BotServices
     args: str = ""  # text after a command, or after the button prefix
+    callback: Callback = field(default_factory=lambda: Callback(""))  # the button pressed, split
     notes: list[str] = field(default_factory=list)
 
     def t(self, key: str, **values: object) -> str:
@@ -77,8 +79,8 @@ class Router:
     # -- dispatch ----------------------------------------------------------------------
     def _pick(self, msg: IncomingMessage, record: StateRecord) -> tuple[Handler | None, str]:
         if msg.button is not None:
-            prefix, _, rest = msg.button.partition(":")
-            return self.buttons.get(prefix, self.unknown_button), rest
+            callback = Callback.parse(msg.button)
+            return self.buttons.get(callback.prefix, self.unknown_button), callback.rest(0)
         if msg.media is not None:
             return self.media, ""
         text = (msg.text or "").strip()
@@ -104,7 +106,8 @@ class Router:
         handler, args = self._pick(msg, record)
         if handler is None:
             raise RuntimeError("router has no handler for this message; register the handlers")
-        ctx = Context(session=session, message=msg, state=record, services=self.services, args=args)
+        ctx = Context(session=session, message=msg, state=record, services=self.services, args=args,
+                      callback=Callback.parse(msg.button) if msg.button is not None else Callback(""))
         replies = handler(ctx)
         state_service.save(session, channel=msg.channel, user_id=msg.user_id, record=ctx.state)
         return [part for reply in replies for part in split_reply(reply)]

@@ -54,10 +54,3 @@ def touch_user(session: Session, *, channel: str, user_id: str, display_name: st
     user.last_seen_at = now
     user.active = True
     return user
-
-
-def set_active(session: Session, *, channel: str, user_id: str, active: bool) -> None:
-    """Mark a user (in)active, e.g. inactive when they blocked the bot."""
-    user = session.get(ChatUser, (channel, user_id))
-    if user is not None:
-        user.active = active

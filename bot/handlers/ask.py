@@ -8,26 +8,23 @@ fallback that records the question for the officers.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers import handover
-from bot.handlers.common import (
-    ASK,
-    CARD,
-    LAST_QUESTION,
-    OFFICER,
-    card_reply,
-    menu_button,
-    menu_reply,
-    officer_button,
-)
+from bot.handlers.common import LAST_QUESTION, card_reply, menu_button, menu_reply, officer_button
 from bot.handlers.invites import is_code_attempt, redeem
 from bot.knowledge.intents import EMERGENCY, HANDOVER, OFFTOPIC, SMALLTALK, VET
 from bot.knowledge.normalize import fold
 from bot.services import learned, questions
 from bot.services import media as media_service
 
-AWAITING_QUESTION = "ask.awaiting_question"
+
+class Step(StrEnum):
+    QUESTION = "ask.awaiting_question"  # «Hỏi» pressed: the next text is the question
+
 MENU_WORDS = {"menu", "chu de", "danh muc", "bat dau", "start"}
 
 
@@ -39,7 +36,7 @@ def answer(ctx: Context, question: str) -> list[Reply]:
     learned.record(ctx.session, channel=ctx.message.channel, result=result, at=ctx.message.at)
     library = ctx.services.library
     if result.intent == EMERGENCY:
-        rows = [[Button(f"➡️ {library.cards[c].title}", f"{CARD}:{c}")] for c in result.offered]
+        rows = [[Button(f"➡️ {library.cards[c].title}", build(Prefix.CARD, c))] for c in result.offered]
         return [Reply.with_rows(ctx.t("emergency_person"), [*rows, [officer_button(ctx)]])]
     if result.intent == SMALLTALK:
         intent = ctx.services.index.current.smalltalk.match(question)
@@ -63,8 +60,8 @@ def answer(ctx: Context, question: str) -> list[Reply]:
         best_score=best.score if best else None,
     )
     if result.offered:
-        rows = [[Button(library.cards[c].title, f"{CARD}:{c}")] for c in result.offered if c in library.cards]
-        rows.append([Button(ctx.t("btn_not_these"), OFFICER)])
+        rows = [[Button(library.cards[c].title, build(Prefix.CARD, c))] for c in result.offered if c in library.cards]
+        rows.append([Button(ctx.t("btn_not_these"), build(Prefix.OFFICER))])
         return [Reply.with_rows(ctx.t("clarify_prompt"), rows)]
     return [Reply.with_rows(ctx.t("fallback"), [[officer_button(ctx)], [menu_button(ctx)]])]
 
@@ -84,7 +81,7 @@ def text(ctx: Context) -> list[Reply]:
 def ask_command(ctx: Context) -> list[Reply]:
     if ctx.args:
         return text(ctx)
-    ctx.state.name = AWAITING_QUESTION
+    ctx.state.name = Step.QUESTION
     return [Reply(ctx.t("ask_prompt"))]
 
 
@@ -105,7 +102,7 @@ def media(ctx: Context) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("hoi", "ask")(ask_command)
-    router.button(ASK)(ask_command)
-    router.state(AWAITING_QUESTION)(text)
+    router.button(Prefix.ASK)(ask_command)
+    router.state(Step.QUESTION)(text)
     router.text = text
     router.media = media

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.conversation import ids
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import menu_reply
-from bot.handlers.officials import OFFICIAL_ROLES
-from bot.sending import delivery
 from bot.services import broadcasts
-from bot.storage.models import Broadcast
 from reporting import areas, people
 from reporting.models import Member
+from reporting.vocabulary import OFFICIALS
 
-TEXT = "bc.text"
-AREA = "bc.area"
-CONFIRM = "bc.confirm"
+
+class Step(StrEnum):
+    TEXT = "bc.text"  # the topic is chosen; the text (or a card id) is asked
+    AREA = "bc.area"  # the whole province or one commune
+    CONFIRM = "bc.confirm"  # «Gửi ngay» / «Huỷ» with the count of recipients
 
 
 def _official(ctx: Context) -> Member | None:
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
-    return member if member is not None and member.role in OFFICIAL_ROLES else None
+    return member if member is not None and member.role in OFFICIALS else None
 
 
 def start(ctx: Context) -> list[Reply]:
     ctx.state.reset()
     if _official(ctx) is None:
         return [menu_reply(ctx, ctx.t("not_official"))]
-    rows = [[Button(t.title, f"bc:topic:{t.id}")] for t in ctx.services.library.topics]
+    rows = [[Button(t.title, build(Prefix.BROADCAST, "topic", t.id))] for t in ctx.services.library.topics]
     return [Reply.with_rows(ctx.t("broadcast_pick_topic"), rows)]
 
 
@@ -40,8 +43,9 @@ def _confirm(ctx: Context) -> list[Reply]:
     if count == 0:
         ctx.state.reset()
         return [menu_reply(ctx, ctx.t("broadcast_none"))]
-    ctx.state.name = CONFIRM
-    rows = [[Button(ctx.t("btn_send_now"), "bc:send"), Button(ctx.t("btn_cancel"), "bc:cancel")]]
+    ctx.state.name = Step.CONFIRM
+    rows = [[Button(ctx.t("btn_send_now"), build(Prefix.BROADCAST, "send")),
+             Button(ctx.t("btn_cancel"), build(Prefix.BROADCAST, "cancel"))]]
     return [Reply.with_rows(ctx.t("broadcast_confirm", count=count, text=data["text"]), rows)]
 
 
@@ -54,8 +58,12 @@ def text(ctx: Context) -> list[Reply]:
         ctx.state.data.update({"text": typed, "card": None})
     else:
         return [Reply(ctx.t("broadcast_type_text"))]
-    ctx.state.name = AREA
-    return [Reply.with_rows(ctx.t("broadcast_pick_area"), [[Button(ctx.t("btn_whole_province"), "bc:area:all")]])]
+    ctx.state.name = Step.AREA
+    return [Reply.with_rows(ctx.t("broadcast_pick_area"), [[_whole_province(ctx)]])]
+
+
+def _whole_province(ctx: Context) -> Button:
+    return Button(ctx.t("btn_whole_province"), build(Prefix.BROADCAST, "area", "all"))
 
 
 def area(ctx: Context) -> list[Reply]:
@@ -64,8 +72,8 @@ def area(ctx: Context) -> list[Reply]:
         return start(ctx)
     found = areas.find_communes(ctx.args.strip(), province_code=member.province_code)
     if len(found) != 1:
-        rows = [[Button(c.name, f"bc:area:{c.code}")] for c in found]
-        rows.append([Button(ctx.t("btn_whole_province"), "bc:area:all")])
+        rows = [[Button(c.name, build(Prefix.BROADCAST, "area", c.code))] for c in found]
+        rows.append([_whole_province(ctx)])
         key = "commune_choose" if found else "commune_unknown"
         return [Reply.with_rows(ctx.t(key, typed=ctx.args.strip()), rows)]
     ctx.state.data["commune"] = found[0].code
@@ -76,9 +84,9 @@ def button(ctx: Context) -> list[Reply]:
     member = _official(ctx)
     if member is None:
         return [menu_reply(ctx, ctx.t("not_official"))]
-    action, _, arg = ctx.args.partition(":")
+    action, arg = ctx.callback.action, ctx.callback.rest(1)
     if action == "topic" and ctx.services.library.topic(arg):
-        ctx.state.name = TEXT
+        ctx.state.name = Step.TEXT
         ctx.state.data = {"topic": arg}
         return [Reply(ctx.t("broadcast_type_text"))]
     if action == "area" and "text" in ctx.state.data:
@@ -87,7 +95,7 @@ def button(ctx: Context) -> list[Reply]:
         else:
             ctx.state.data["commune"] = None
         return _confirm(ctx)
-    if action == "send" and ctx.state.name == CONFIRM:
+    if action == "send" and ctx.state.name == Step.CONFIRM:
         data = ctx.state.data
         card = ctx.services.library.cards.get(data.get("card") or "")
         sent = broadcasts.create(ctx.session, by=f"{ctx.message.channel}:{ctx.message.user_id}", text=data["text"],
@@ -105,16 +113,16 @@ def progress(ctx: Context) -> list[Reply]:
     if member is None:
         return [menu_reply(ctx, ctx.t("not_official"))]
     raw = ctx.args.strip().lstrip("#")
-    broadcast = ctx.session.get(Broadcast, found) if (found := ids.number(raw)) is not None else None
+    broadcast = broadcasts.get(ctx.session, ids.number(raw))
     if broadcast is None or broadcast.province_code not in (None, member.province_code):
         return [menu_reply(ctx, ctx.t("unknown_button"))]
-    counts = delivery.progress(ctx.session, broadcast_id=broadcast.id)
+    counts = broadcasts.progress(ctx.session, broadcast)
     return [Reply(ctx.t("broadcast_progress", id=broadcast.id, **counts))]
 
 
 def register(router: Router) -> None:
     router.command("guitin", "broadcast")(start)
     router.command("tiendo")(progress)
-    router.button("bc")(button)
-    router.state(TEXT)(text)
-    router.state(AREA)(area)
+    router.button(Prefix.BROADCAST)(button)
+    router.state(Step.TEXT)(text)
+    router.state(Step.AREA)(area)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
-from bot.handlers.common import CARD, FULL, card_full_reply, card_reply, menu_button, menu_reply
+from bot.handlers.common import card_full_reply, card_reply, menu_button, menu_reply
 
 
 def topic(ctx: Context) -> list[Reply]:
@@ -12,7 +13,7 @@ def topic(ctx: Context) -> list[Reply]:
     found = library.topic(ctx.args)
     if found is None:
         return [menu_reply(ctx, ctx.t("topic_unknown"))]
-    rows = [[Button(c.title, f"{CARD}:{c.id}")] for c in library.cards_in(found.id)]
+    rows = [[Button(c.title, build(Prefix.CARD, c.id))] for c in library.cards_in(found.id)]
     rows.append([menu_button(ctx)])
     text = ctx.t("topic_prompt", title=found.title, description=found.description)
     return [Reply.with_rows(text, rows)]
@@ -34,6 +35,6 @@ def full(ctx: Context) -> list[Reply]:
 
 
 def register(router: Router) -> None:
-    router.button("topic")(topic)
-    router.button(CARD)(card)
-    router.button(FULL)(full)
+    router.button(Prefix.TOPIC)(topic)
+    router.button(Prefix.CARD)(card)
+    router.button(Prefix.FULL)(full)

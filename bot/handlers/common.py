@@ -1,50 +1,44 @@
-"""Buttons and rendering shared by handlers. Callback data is ``prefix:argument``."""
+"""Buttons and rendering shared by handlers; callback data comes from ``bot.conversation.callbacks``."""
 
 from __future__ import annotations
 
 import re
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context
 from bot.conversation.types import Button, Reply
 from bot.knowledge.cards import Card
 from reporting import areas, people
+from reporting.vocabulary import OFFICIALS, UNIT_KIND
 
-MENU = "menu"
-TOPIC = "topic"
-CARD = "card"
-FULL = "full"
-LAST_QUESTION = "last_question"
-OFFICER = "officer"
-ASK = "ask"
-HELP = "help"
+LAST_QUESTION = "last_question"  # state data: the farmer's last question, for «Hỏi cán bộ»
 
 MAX_RELATED = 3
 
 
 def menu_button(ctx: Context) -> Button:
-    return Button(ctx.t("btn_menu"), MENU)
+    return Button(ctx.t("btn_menu"), build(Prefix.MENU))
 
 
 def officer_button(ctx: Context) -> Button:
-    return Button(ctx.t("btn_officer"), OFFICER)
+    return Button(ctx.t("btn_officer"), build(Prefix.OFFICER))
 
 
 def topic_rows(ctx: Context) -> list[list[Button]]:
-    return [[Button(t.title, f"{TOPIC}:{t.id}")] for t in ctx.services.library.topics]
+    return [[Button(t.title, build(Prefix.TOPIC, t.id))] for t in ctx.services.library.topics]
 
 
-REPORT = "rpt"
-REPORTER_ROLES = tuple(people.UNIT_KIND)  # the roles that report for a unit
+REPORTER_ROLES = tuple(UNIT_KIND)  # the roles that report for a unit
 
 
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:
     rows = topic_rows(ctx)
-    rows.append([Button(ctx.t("btn_ask"), ASK), Button(ctx.t("btn_help"), HELP)])
+    rows.append([Button(ctx.t("btn_ask"), build(Prefix.ASK)), Button(ctx.t("btn_help"), build(Prefix.HELP))])
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
     if member is not None and member.role in REPORTER_ROLES:
-        rows.append([Button(ctx.t("btn_report"), f"{REPORT}:start")])
-    if member is not None and member.role in ("provincial_official", "admin"):
-        rows.append([Button(ctx.t("btn_indicators"), "ind:start")])
+        rows.append([Button(ctx.t("btn_report"), build(Prefix.REPORT, "start"))])
+    if member is not None and member.role in OFFICIALS:
+        rows.append([Button(ctx.t("btn_indicators"), build(Prefix.INDICATORS, "start"))])
     return Reply.with_rows(text or ctx.t("menu_prompt"), rows)
 
 
@@ -91,18 +85,23 @@ def card_short_text(ctx: Context, card: Card) -> str:
     return "\n\n".join(parts)
 
 
+def feedback_row(ctx: Context, card: Card) -> list[Button]:
+    """«Hữu ích» / «Chưa đúng» under a card."""
+    return [Button(ctx.t("btn_useful"), build(Prefix.FEEDBACK, "up", card.id)),
+            Button(ctx.t("btn_not_right"), build(Prefix.FEEDBACK, "down", card.id))]
+
+
 def card_reply(ctx: Context, card: Card) -> Reply:
     """The short answer (fits a phone); «Xem đầy đủ» for the rest; related cards and an officer."""
     library = ctx.services.library
-    rows = [[Button(ctx.t("btn_full_card"), f"{FULL}:{card.id}")]]
-    rows.append([Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")])
+    rows = [[Button(ctx.t("btn_full_card"), build(Prefix.FULL, card.id))], feedback_row(ctx, card)]
     rows += [
-        [Button(f"➡️ {library.cards[r].title}", f"{CARD}:{r}")]
+        [Button(f"➡️ {library.cards[r].title}", build(Prefix.CARD, r))]
         for r in card.related[:MAX_RELATED]
         if r in library.cards
     ]
     topic = library.topic(card.topic)
-    back = Button(ctx.t("btn_back_topic", title=topic.title), f"{TOPIC}:{topic.id}") if topic else None
+    back = Button(ctx.t("btn_back_topic", title=topic.title), build(Prefix.TOPIC, topic.id)) if topic else None
     rows.append([officer_button(ctx)])
     rows.append([b for b in (back, menu_button(ctx)) if b is not None])
     return Reply.with_rows(card_short_text(ctx, card), rows)
@@ -117,16 +116,16 @@ def card_full_reply(ctx: Context, card: Card) -> Reply:
             ctx.t("card_source", sources=card.source_line(), reviewed=card.reviewed.strftime("%d/%m/%Y")),
         ]
     )
-    rows = [[Button(ctx.t("btn_useful"), f"fb:up:{card.id}"), Button(ctx.t("btn_not_right"), f"fb:down:{card.id}")]]
+    rows = [feedback_row(ctx, card)]
     rows.append([officer_button(ctx)])
     rows.append([menu_button(ctx)])
     return Reply.with_rows(text, rows)
 
 
-def find_commune(ctx: Context, text: str, button_prefix: str) -> int | list[Reply]:
+def find_commune(ctx: Context, text: str, prefix: Prefix, *parts: str) -> int | list[Reply]:
     """The commune the user typed (any province), or the reply asking again / offering choices.
 
-    Choices are buttons ``<button_prefix><code>`` labelled "Xã X, Tỉnh Y".
+    Choices are buttons ``<prefix>:<parts>:<code>`` labelled "Xã X, Tỉnh Y".
     """
     text = text.strip()
     found = areas.find_communes(text, limit=6) if text else []
@@ -137,5 +136,5 @@ def find_commune(ctx: Context, text: str, button_prefix: str) -> int | list[Repl
     rows = []
     for c in found:
         province = areas.province(c.province_code)
-        rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], f"{button_prefix}{c.code}")])
+        rows.append([Button(f"{c.name}, {province.name if province else ''}"[:60], build(prefix, *parts, c.code))])
     return [Reply.with_rows(ctx.t("commune_choose"), rows)]

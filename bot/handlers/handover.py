@@ -8,30 +8,28 @@ the farmer, who can rate it. Callback data: ``ho:<action>:<id>``; ``officer`` st
 
 from __future__ import annotations
 
-from bot.conversation import ids
+from enum import StrEnum
+
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
-from bot.conversation.state import touch_user
 from bot.conversation.types import Button, Reply
-from bot.handlers.common import LAST_QUESTION, OFFICER, find_commune, menu_reply
-from bot.services import handovers, questions
-from bot.storage.models import ChatUser, HandoverRequest
+from bot.handlers.common import LAST_QUESTION, find_commune, menu_reply
+from bot.services import handovers, questions, users
 from reporting import areas, people
 
-AWAITING_OFFICER_QUESTION = "handover.awaiting_question"
-AWAITING_COMMUNE = "handover.commune"
-ANSWERING = "handover.answering"
 
-
-def _user(ctx: Context) -> ChatUser:
-    return touch_user(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id,
-                      display_name=ctx.message.display_name)
+class Step(StrEnum):
+    QUESTION = "handover.awaiting_question"  # «Hỏi cán bộ» pressed with no question yet
+    COMMUNE = "handover.commune"  # the farmer's commune is asked once, then remembered
+    ANSWERING = "handover.answering"  # an officer types the answer
 
 
 def submit(ctx: Context, question: str) -> list[Reply]:
     """Hand ``question`` to the commune's officers (asking the commune first if unknown)."""
-    user = _user(ctx)
+    user = users.touch(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id,
+                       display_name=ctx.message.display_name)
     if user.commune_code is None:
-        ctx.state.name = AWAITING_COMMUNE
+        ctx.state.name = Step.COMMUNE
         ctx.state.data = {"question": question}
         return [Reply(ctx.t("ask_commune"))]
     questions.create(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id, text=question,
@@ -54,7 +52,7 @@ def officer_button(ctx: Context) -> list[Reply]:
     last = ctx.state.data.get(LAST_QUESTION)
     if isinstance(last, str) and last.strip():
         return submit(ctx, last)
-    ctx.state.name = AWAITING_OFFICER_QUESTION
+    ctx.state.name = Step.QUESTION
     return [Reply(ctx.t("officer_ask_question"))]
 
 
@@ -67,53 +65,50 @@ def officer_question(ctx: Context) -> list[Reply]:
 
 def _set_commune(ctx: Context, code: int) -> list[Reply]:
     question = str(ctx.state.data.get("question") or "")
-    _user(ctx).commune_code = code
+    users.set_commune(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id, commune_code=code)
     ctx.state.reset()
     return submit(ctx, question) if question else [menu_reply(ctx, ctx.t("commune_saved"))]
 
 
 def commune_answer(ctx: Context) -> list[Reply]:
-    found = find_commune(ctx, ctx.args, "ho:commune:")
+    found = find_commune(ctx, ctx.args, Prefix.HANDOVER, "commune")
     return found if isinstance(found, list) else _set_commune(ctx, found)
 
 
-def _request(ctx: Context, raw: str) -> HandoverRequest | None:
-    return ctx.session.get(HandoverRequest, found) if (found := ids.number(raw)) is not None else None
-
-
 def button(ctx: Context) -> list[Reply]:
-    action, _, rest = ctx.args.partition(":")
-    if action == "commune" and (code := ids.number(rest)) is not None and areas.commune(code):
-        return _set_commune(ctx, code)
+    action, number = ctx.callback.action, ctx.callback.number(1)
+    if action == "commune" and number is not None and areas.commune(number):
+        return _set_commune(ctx, number)
+    request = handovers.get(ctx.session, number)
     if action == "rate":
-        raw, _, verdict = rest.partition(":")
-        request = _request(ctx, raw)
-        if request is None or (request.channel, request.user_id) != (ctx.message.channel, ctx.message.user_id):
+        verdict = ctx.callback.text(2)
+        if request is None or verdict not in ("up", "down") or \
+                (request.channel, request.user_id) != (ctx.message.channel, ctx.message.user_id):
             return [menu_reply(ctx, ctx.t("unknown_button"))]
-        request.rating = 1 if verdict == "up" else -1
+        handovers.rate(request, helpful=verdict == "up")
         return [menu_reply(ctx, ctx.t("rated_thanks"))]
-    request = _request(ctx, rest)
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
     if request is None or not handovers.may_answer(member, request):
         return [menu_reply(ctx, ctx.t("not_allowed_answer"))]
     if action == "reply":
         if request.state != handovers.OPEN:
             return [Reply(ctx.t("handover_already", by=request.answered_by or ""))]
-        ctx.state.name = ANSWERING
+        ctx.state.name = Step.ANSWERING
         ctx.state.data = {"request": request.id}
         return [Reply(ctx.t("answer_prompt", question=request.question))]
     if action == "done":
-        request.state = handovers.CLOSED if request.state == handovers.OPEN else request.state
+        handovers.close(request)
         return [menu_reply(ctx, ctx.t("handover_closed"))]
     if action == "content":
-        request.for_content = True
+        handovers.mark_for_content(request)
         return [menu_reply(ctx, ctx.t("content_marked"))]
     return [menu_reply(ctx, ctx.t("unknown_button"))]
 
 
 def officer_answer(ctx: Context) -> list[Reply]:
     text = ctx.args.strip()
-    request = ctx.session.get(HandoverRequest, ctx.state.data.get("request", 0))
+    saved = ctx.state.data.get("request")
+    request = handovers.get(ctx.session, saved) if isinstance(saved, int) else None
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
     if request is None or member is None or not handovers.may_answer(member, request):
         ctx.state.reset()
@@ -125,13 +120,13 @@ def officer_answer(ctx: Context) -> list[Reply]:
         return [menu_reply(ctx, ctx.t("handover_already", by=request.answered_by or ""))]
     handovers.answer(ctx.session, request=request, by=member, text=text, now=ctx.message.at, t=ctx.services.messages)
     ctx.state.reset()
-    rows = [[Button(ctx.t("btn_for_content"), f"ho:content:{request.id}")]]
+    rows = [[Button(ctx.t("btn_for_content"), build(Prefix.HANDOVER, "content", request.id))]]
     return [Reply.with_rows(ctx.t("answer_sent"), rows)]
 
 
 def register(router: Router) -> None:
-    router.button(OFFICER)(officer_button)
-    router.button("ho")(button)
-    router.state(AWAITING_OFFICER_QUESTION)(officer_question)
-    router.state(AWAITING_COMMUNE)(commune_answer)
-    router.state(ANSWERING)(officer_answer)
+    router.button(Prefix.OFFICER)(officer_button)
+    router.button(Prefix.HANDOVER)(button)
+    router.state(Step.QUESTION)(officer_question)
+    router.state(Step.COMMUNE)(commune_answer)
+    router.state(Step.ANSWERING)(officer_answer)

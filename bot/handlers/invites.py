@@ -8,7 +8,7 @@ from bot.conversation.router import Context
 from bot.conversation.types import Reply
 from bot.handlers.common import menu_reply
 from reporting import areas, people
-from reporting.models import ReportingUnit
+from reporting.vocabulary import UnitKind
 
 _CODE_SHAPE = re.compile(r"^\s*[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}\s*$")
 
@@ -30,10 +30,10 @@ def redeem(ctx: Context, code: str) -> list[Reply]:
             return [Reply(ctx.t("invite_slow_down", minutes=exc.wait_minutes))]
         return [Reply(ctx.t(f"invite_{exc.reason}"))]
     ctx.state.reset()
-    unit = ctx.session.get(ReportingUnit, member.unit_id) if member.unit_id else None
+    unit = people.unit(ctx.session, member.unit_id)
     if unit is not None:
         commune = areas.commune(unit.commune_code)
-        where = unit.name if unit.kind == "commune" else f"{unit.name} ({commune.name if commune else ''})"
+        where = unit.name if unit.kind == UnitKind.COMMUNE else f"{unit.name} ({commune.name if commune else ''})"
     else:
         province = areas.province(member.province_code)
         where = f"tỉnh {province.name}" if province else ""

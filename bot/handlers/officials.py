@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
 from bot.handlers.common import menu_reply
@@ -13,16 +14,15 @@ from reporting.exports import target_text, to_xlsx, value_text
 from reporting.indicators import compute
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, load_plans
+from reporting.vocabulary import OFFICIALS
 
-PREFIX = "ind"
-OFFICIAL_ROLES = (people.PROVINCIAL_OFFICIAL, people.ADMIN)
 CHART_PREFERENCE = ("household_waste_treatment_pct", "straw_reuse_pct", "organic_waste_recycled_pct")
 
 
 def _plans(ctx: Context) -> tuple[dict[str, Plan], list[Reply]]:
     """The plans of the official's province, or the refusal for anyone else."""
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
-    if member is None or member.role not in OFFICIAL_ROLES:
+    if member is None or member.role not in OFFICIALS:
         return {}, [menu_reply(ctx, ctx.t("not_official"))]
     plans = {p.id: p for p in load_plans().values() if p.province_code == member.province_code}
     if not plans:
@@ -35,7 +35,7 @@ def start(ctx: Context) -> list[Reply]:
     plans, refusal = _plans(ctx)
     if refusal:
         return refusal
-    rows = [[Button(p.name[:60], f"{PREFIX}:plan:{p.id}")] for p in plans.values()]
+    rows = [[Button(p.name[:60], build(Prefix.INDICATORS, "plan", p.id))] for p in plans.values()]
     return [Reply.with_rows(ctx.t("pick_plan"), rows)]
 
 
@@ -50,16 +50,16 @@ def button(ctx: Context) -> list[Reply]:
     allowed, refusal = _plans(ctx)
     if refusal:
         return refusal
-    action, _, arg = ctx.args.partition(":")
+    action, arg = ctx.callback.action, ctx.callback.text(1)
     if action == "start":
         return start(ctx)
     if action == "plan" and arg in allowed:
         plan = allowed[arg]
-        rows = [[Button(p.label(plan.cutoff_day), f"{PREFIX}:show:{plan.id}:{p.id}")]
+        rows = [[Button(p.label(plan.cutoff_day), build(Prefix.INDICATORS, "show", plan.id, p.id))]
                 for p in _period_choices(plan, ctx)]
         return [Reply.with_rows(ctx.t("pick_indicator_period", plan=plan.name), rows)]
     if action == "show":
-        plan_id, _, period_id = arg.partition(":")
+        plan_id, period_id = arg, ctx.callback.text(2)
         if plan_id in allowed:
             try:
                 period = parse(period_id)
@@ -98,4 +98,4 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("chitieu", "indicators")(start)
-    router.button(PREFIX)(button)
+    router.button(Prefix.INDICATORS)(button)

@@ -16,15 +16,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from bot.conversation import ids
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
-from bot.handlers.common import REPORT, REPORTER_ROLES, menu_reply
+from bot.handlers.common import REPORTER_ROLES, menu_reply
 from reporting import areas, people, reports
 from reporting.clock import VIETNAM, local_date
 from reporting.forms import SKIPPED, FieldDef, FormDef, Problem, forms_for_role, load_forms, parse_answer, show
 from reporting.models import Member, Report, ReportingUnit
 from reporting.periods import containing, parse
+from reporting.vocabulary import CHOICE_KINDS, NUMERIC_KINDS, FieldKind, ReportStatus
 
 
 class Step(StrEnum):
@@ -34,7 +35,6 @@ class Step(StrEnum):
 
 
 FIELD, SUMMARY = Step.FIELD, Step.SUMMARY  # the state names other modules and tests use
-NUMERIC = {"count", "amount"}
 # button labels typed as words (channels without buttons, or a person who types): never a number
 CANCEL_WORDS = {"huy", "huy bao cao", "thoi huy"}
 BACK_WORDS = {"quay lai", "tro lai", "lui lai"}
@@ -43,7 +43,7 @@ RETYPE_WORDS = {"sai", "khong", "khong dung", "chua dung", "go lai", "nham"}
 
 
 def _b(ctx: Context, key: str, *parts: object, **values: object) -> Button:
-    return Button(ctx.t(key, **values), ":".join([REPORT, *(str(p) for p in parts)]))
+    return Button(ctx.t(key, **values), build(Prefix.REPORT, *(str(p) for p in parts)))
 
 
 def _who(ctx: Context) -> str:
@@ -57,7 +57,7 @@ def _reporter(ctx: Context) -> tuple[Member, ReportingUnit] | list[Reply]:
         ctx.state.reset()
         key = "official_no_forms" if member is not None else "not_reporter"
         return [menu_reply(ctx, ctx.t(key))]
-    unit = ctx.session.get(ReportingUnit, member.unit_id)
+    unit = people.unit(ctx.session, member.unit_id)
     assert unit is not None
     if unit.retired_at is not None:
         ctx.state.reset()
@@ -76,7 +76,7 @@ def _draft(ctx: Context, unit: ReportingUnit, draft_id: object = None) -> Report
     if draft_id is not None and str(current) != str(draft_id):
         return None
     draft = reports.get(ctx.session, report_id=current) if isinstance(current, int) else None
-    if draft is None or draft.status != reports.DRAFT or draft.unit_id != unit.id:
+    if draft is None or draft.status != ReportStatus.DRAFT or draft.unit_id != unit.id:
         return None
     return draft
 
@@ -114,7 +114,7 @@ def start(ctx: Context) -> list[Reply]:
         return _open_form(ctx, unit, forms[ctx.args])
     if len(forms) == 1:
         return _open_form(ctx, unit, next(iter(forms.values())))
-    rows = [[Button(f.title, f"{REPORT}:form:{f.id}")] for f in forms.values()]
+    rows = [[Button(f.title, build(Prefix.REPORT, "form", f.id))] for f in forms.values()]
     return [Reply.with_rows(ctx.t("pick_form"), rows)]
 
 
@@ -154,7 +154,7 @@ def _new_draft(ctx: Context, unit: ReportingUnit, form: FormDef) -> list[Reply]:
     for period, late in offered:
         label = period.label(reports.cutoff_day(unit))
         rows.append([Button(ctx.t("late_period", label=label) if late else label,
-                            f"{REPORT}:period:{form.id}:{period.id}")])
+                            build(Prefix.REPORT, "period", form.id, period.id))])
     rows.append([Button(ctx.t("btn_cancel"), "menu")])
     return [Reply.with_rows(ctx.t("pick_period", form=form.title, unit=unit.name), rows)]
 
@@ -184,10 +184,10 @@ def _ask(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: 
     index = next((i for i, f in enumerate(asked) if f.key == fdef.key), 0)
     lines = [ctx.t("answer_problem", reason=problem)] if problem else []
     lines.append(ctx.t("field_question", index=index + 1, total=len(asked), label=fdef.label))
-    if fdef.unit and fdef.kind in NUMERIC:
+    if fdef.unit and fdef.kind in NUMERIC_KINDS:
         lines.append(ctx.t("field_unit", unit=fdef.unit))
     current = draft.values.get(fdef.key)
-    if fdef.kind == "choices" and current:
+    if fdef.kind == FieldKind.CHOICES and current:
         lines.append(ctx.t("field_choices_done", chosen=show(fdef, current)))
     if fdef.optional:
         lines.append(ctx.t("field_optional"))
@@ -196,18 +196,19 @@ def _ask(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: 
         return _b(ctx, key, action, draft.id, fdef.key, *arg, **values)
 
     rows: list[list[Button]] = []
-    if fdef.kind == "yesno":
+    if fdef.kind == FieldKind.YESNO:
         rows.append([here("btn_yes", "pick", "yes"), here("btn_no", "pick", "no")])
-    elif fdef.kind in {"choice", "choices"}:
+    elif fdef.kind in CHOICE_KINDS:
         chosen = current if isinstance(current, list) else []
         for choice in fdef.choices:
             mark = "☑️ " if choice.value in chosen else ""
-            rows.append([Button(f"{mark}{choice.label}", f"{REPORT}:pick:{draft.id}:{fdef.key}:{choice.value}")])
-        if fdef.kind == "choices":
+            data = build(Prefix.REPORT, "pick", draft.id, fdef.key, choice.value)
+            rows.append([Button(f"{mark}{choice.label}", data)])
+        if fdef.kind == FieldKind.CHOICES:
             rows.append([here("btn_done", "done")])
-    elif fdef.kind == "date":
+    elif fdef.kind == FieldKind.DATE:
         rows.append([here("btn_today", "pick", "today")])
-    elif fdef.kind == "commune":
+    elif fdef.kind == FieldKind.COMMUNE:
         commune = areas.commune(unit.commune_code)
         if commune:
             rows.append([here("btn_my_commune", "commune", commune.code, name=commune.name)])
@@ -220,7 +221,7 @@ def _ask(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: 
     rows.append(nav)
     reply = Reply.with_rows("\n".join(lines), rows)
     # typed digits answer the question; no channel may read them as a button number
-    return [Reply(reply.text, reply.buttons, expects_number=fdef.kind in NUMERIC | {"breakdown"})]
+    return [Reply(reply.text, reply.buttons, expects_number=fdef.kind in NUMERIC_KINDS | {FieldKind.BREAKDOWN})]
 
 
 def _problem_text(ctx: Context, problem: Problem) -> str:
@@ -294,7 +295,7 @@ def answer(ctx: Context) -> list[Reply]:
         return _cancel(ctx, draft)
     if typed in BACK_WORDS:
         return _back(ctx, unit, form, draft, fdef)
-    if fdef.kind == "commune":
+    if fdef.kind == FieldKind.COMMUNE:
         return _commune_answer(ctx, unit, form, draft, fdef, text)
     try:
         parsed = parse_answer(fdef, text, today=local_date(ctx.message.at))
@@ -302,12 +303,12 @@ def answer(ctx: Context) -> list[Reply]:
         return _ask(ctx, unit, form, draft, fdef, problem=_problem_text(ctx, problem))
     if parsed.value is SKIPPED:
         return _skip(ctx, unit, form, draft, fdef)
-    if fdef.kind == "date" and (start := reports.first_year(unit, form)) is not None:
+    if fdef.kind == FieldKind.DATE and (start := reports.first_year(unit, form)) is not None:
         day = date.fromisoformat(parsed.value)
         if containing(day, "Y", reports.cutoff_day(unit)).year < start:  # before the plans report on
             too_early = ctx.t("err_date_before_plan", date=f"{day:%d/%m/%Y}", year=start)
             return _ask(ctx, unit, form, draft, fdef, problem=too_early)
-    if fdef.kind == "choices":
+    if fdef.kind == FieldKind.CHOICES:
         return _toggle(ctx, unit, form, draft, fdef, parsed.value[0])
     if parsed.approximate:
         ctx.state.data["pending"] = parsed.value
@@ -326,7 +327,7 @@ def _commune_answer(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Rep
         return _accept(ctx, unit, form, draft, fdef, found[0].code)
     if not found:
         return _ask(ctx, unit, form, draft, fdef, problem=ctx.t("commune_not_found", typed=text))
-    rows = [[Button(c.name, f"{REPORT}:commune:{draft.id}:{fdef.key}:{c.code}")] for c in found]
+    rows = [[Button(c.name, build(Prefix.REPORT, "commune", draft.id, fdef.key, c.code))] for c in found]
     rows.append([_b(ctx, "btn_cancel", "cancel", draft.id)])
     return [Reply.with_rows(ctx.t("pick_commune", typed=text), rows)]
 
@@ -350,7 +351,7 @@ def _summary(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report) ->
     lines = [ctx.t("summary_title", form=form.title, unit=unit.name, period=_period_label(unit, draft.period)), ""]
     for fdef in form.asked(draft.values):
         value = draft.values.get(fdef.key)
-        commune = areas.commune(value) if fdef.kind == "commune" and isinstance(value, int) else None
+        commune = areas.commune(value) if fdef.kind == FieldKind.COMMUNE and isinstance(value, int) else None
         lines.append(f"• {fdef.label}: {commune.name if commune else show(fdef, value)}")
     if draft.period and not draft.corrects_id:
         dues = reports.deadlines(unit, form, parse(draft.period))
@@ -421,7 +422,8 @@ def _resume(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report) -> 
 
 def button(ctx: Context) -> list[Reply]:
     """Every ``rpt:`` button, checked against the conversation before anything changes."""
-    action, _, arg = ctx.args.partition(":")
+    callback = ctx.callback
+    action, arg = callback.action, callback.rest(1)
     if action == "start":
         ctx.args = ""
         return start(ctx)
@@ -439,7 +441,7 @@ def button(ctx: Context) -> list[Reply]:
         reports.cancel(ctx.session, draft=draft)
         return _new_draft(ctx, unit, forms[draft.form])
     if action == "period":
-        form_id, _, period = arg.partition(":")
+        form_id, period = callback.text(1), callback.rest(2)
         if form_id not in forms:
             return _stale(ctx)
         try:
@@ -449,9 +451,9 @@ def button(ctx: Context) -> list[Reply]:
         if _open_draft(ctx, unit, forms[form_id]) is not None:  # an old period button: keep the answers
             return _open_form(ctx, unit, forms[form_id])
         return _choose_period(ctx, unit, forms[form_id], period)
-    if action == "correct" and (report_id := ids.number(arg)) is not None:
+    if action == "correct" and (report_id := callback.number(1)) is not None:
         filed = reports.get(ctx.session, report_id=report_id)
-        if filed is None or filed.unit_id != unit.id or filed.status != reports.FILED or filed.form not in forms:
+        if filed is None or filed.unit_id != unit.id or filed.status != ReportStatus.FILED or filed.form not in forms:
             return _stale(ctx)
         if _open_draft(ctx, unit, forms[filed.form]) is not None:  # answers in progress are not thrown away
             return _open_form(ctx, unit, forms[filed.form])
@@ -459,12 +461,11 @@ def button(ctx: Context) -> list[Reply]:
                                      now=ctx.message.at, corrects=filed)
         ctx.state.data["draft"] = draft.id
         return _summary(ctx, unit, forms[filed.form], draft)
-    draft_id, _, rest = arg.partition(":")
-    draft = _draft(ctx, unit, draft_id)
+    draft = _draft(ctx, unit, callback.text(1))
     if draft is None or draft.form not in forms:
         return _stale(ctx)
     form = forms[draft.form]
-    return _draft_button(ctx, unit, form, draft, action, rest)
+    return _draft_button(ctx, unit, form, draft, action, callback.rest(2))
 
 
 def _draft_button(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, action: str,
@@ -485,13 +486,13 @@ def _draft_button(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Repor
     if action == "send":
         return _send(ctx, unit, form, draft)
     if action == "edit" and state == Step.SUMMARY:
-        rows = [[Button(f.label, f"{REPORT}:editf:{draft.id}:{f.key}")] for f in form.asked(draft.values)]
+        rows = [[Button(f.label, build(Prefix.REPORT, "editf", draft.id, f.key))] for f in form.asked(draft.values)]
         return [Reply.with_rows(ctx.t("pick_field_to_edit"), rows)]
     if action == "editf" and state == Step.SUMMARY and rest in {f.key for f in form.asked(draft.values)}:
         ctx.state.data["editing"] = True
         return _ask(ctx, unit, form, draft, form.field(rest))
     # the rest answer the open question: the button must belong to it
-    field_key, _, value = rest.partition(":")
+    field_key, value = ctx.callback.text(2), ctx.callback.rest(3)
     if state != Step.FIELD or ctx.state.data.get("field") != field_key:
         return _stale(ctx)
     fdef = form.field(field_key)
@@ -503,11 +504,11 @@ def _draft_button(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Repor
         return _accept(ctx, unit, form, draft, fdef, ctx.state.data["pending"])
     if action == "no":
         return _ask(ctx, unit, form, draft, fdef)
-    if action == "done" and fdef.kind == "choices":
+    if action == "done" and fdef.kind == FieldKind.CHOICES:
         if not draft.values.get(fdef.key):
             return _ask(ctx, unit, form, draft, fdef, problem=ctx.t("pick_at_least_one"))
         return _accept(ctx, unit, form, draft, fdef, draft.values[fdef.key])
-    if action == "commune" and fdef.kind == "commune" and (code := ids.number(value)) is not None:
+    if action == "commune" and fdef.kind == FieldKind.COMMUNE and (code := ctx.callback.number(3)) is not None:
         commune = areas.commune(code)
         if commune is None or commune.province_code != unit.province_code:
             return _ask(ctx, unit, form, draft, fdef, problem=ctx.t("commune_other_province"))
@@ -528,13 +529,13 @@ def _back(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef:
 
 
 def _pick(ctx: Context, unit: ReportingUnit, form: FormDef, draft: Report, fdef: FieldDef, arg: str) -> list[Reply]:
-    if fdef.kind == "yesno" and arg in {"yes", "no"}:
+    if fdef.kind == FieldKind.YESNO and arg in {"yes", "no"}:
         return _accept(ctx, unit, form, draft, fdef, arg == "yes")
-    if fdef.kind == "date" and arg == "today":
+    if fdef.kind == FieldKind.DATE and arg == "today":
         return _accept(ctx, unit, form, draft, fdef, local_date(ctx.message.at).isoformat())
-    if fdef.kind == "choices" and arg in {c.value for c in fdef.choices}:
+    if fdef.kind == FieldKind.CHOICES and arg in {c.value for c in fdef.choices}:
         return _toggle(ctx, unit, form, draft, fdef, arg)
-    if fdef.kind == "choice" and arg in {c.value for c in fdef.choices}:
+    if fdef.kind == FieldKind.CHOICE and arg in {c.value for c in fdef.choices}:
         return _accept(ctx, unit, form, draft, fdef, arg)
     return _stale(ctx)
 
@@ -562,7 +563,7 @@ def cancel_text(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     router.command("baocao", "report")(start)
     router.command("taphuan")(training_command)
-    router.button(REPORT)(button)
+    router.button(Prefix.REPORT)(button)
     router.state(Step.FIELD)(answer)
     router.state(Step.SUMMARY)(summary_text)
     router.state(Step.CANCEL)(cancel_text)

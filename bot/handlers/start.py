@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.conversation.callbacks import Prefix
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Reply
-from bot.handlers.common import HELP, MENU, menu_reply
+from bot.handlers.common import menu_reply
 from bot.handlers.invites import is_code_attempt, redeem
 
 
@@ -39,7 +40,7 @@ def register(router: Router) -> None:
     router.command("start", "batdau")(start)
     router.command("help", "huongdan", "trogiup")(help_)
     router.command("menu", "chude")(menu)
-    router.button(MENU)(menu)
-    router.button(HELP)(help_)
+    router.button(Prefix.MENU)(menu)
+    router.button(Prefix.HELP)(help_)
     router.unknown_command = unknown_command
     router.unknown_button = unknown_button

@@ -1,24 +1,40 @@
-"""The bot's read-only services, built once from the settings and the content."""
+"""The bot's read-only services: the content, its search index and the messages.
+
+``bot.runtime.build_services`` builds them once from the settings; the index it puts here is
+kept fresh with the questions editors attach (``bot.services.learned.LiveIndex``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from bot.knowledge.decision import Thresholds
 from bot.knowledge.library import Library, load_checked
 from bot.knowledge.messages import Messages
-from bot.knowledge.search import SearchIndex, load_thresholds
-from bot.services.learned import LiveIndex
+from bot.knowledge.search import SearchIndex, SearchResult, load_thresholds
 from bot.settings import Settings
 from reporting import consistency
+
+
+class LiveSearch(Protocol):
+    """A search index that follows the database (the questions editors attach)."""
+
+    current: SearchIndex
+
+    def refresh(self, session: Session, *, force: bool = False) -> SearchIndex: ...
+
+    def search_many(self, questions: Sequence[str]) -> list[SearchResult]: ...
 
 
 @dataclass(frozen=True)
 class BotServices:
     settings: Settings
     library: Library
-    index: LiveIndex
+    index: LiveSearch
     messages: Messages
 
 
@@ -49,13 +65,8 @@ def _cached_index(library: Library, thresholds: Thresholds, signature: tuple[str
     return _INDEXES[key]
 
 
-def build_services(settings: Settings) -> BotServices:
-    """Load and validate the content (refusing bad content) and build the search index."""
+def load_library(settings: Settings) -> Library:
+    """Load and validate the content (refusing bad content) and check plans, forms and indicators."""
     library = load_checked(settings.content_dir, allow_missing_catalogue=True)
     consistency.check()  # the plans, forms and indicators are data too: refuse to start when they disagree
-    return BotServices(
-        settings=settings,
-        library=library,
-        index=LiveIndex(build_index(library, settings)),
-        messages=Messages(library.messages),
-    )
+    return library

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
 from bot.runtime import Runtime
 from bot.sending import delivery
@@ -57,7 +58,8 @@ def send_reminders(runtime: Runtime, now: datetime | None = None) -> int:
                                 continue
                             text = t("reminder", form=form.title, period=period.label(plan.cutoff_day),
                                      unit=unit.name, deadline=f"{due:%d/%m/%Y}", days=days)
-                            reply = Reply(text, buttons=((Button(t("btn_open_form"), f"rpt:form:{form_id}"),),))
+                            button = Button(t("btn_open_form"), build(Prefix.REPORT, "form", form_id))
+                            reply = Reply(text, buttons=((button,),))
                             key = f"reminder:{period.id}:{form_id}:{member.channel}:{member.user_id}:{due}:{days}"
                             if delivery.enqueue(session, channel=member.channel, user_id=member.user_id,
                                                 replies=[reply], kind="reminder", now=now, dedupe_key=key):
@@ -82,7 +84,7 @@ def send_digest(runtime: Runtime, now: datetime | None = None) -> int:
             lines = "\n".join(f"• {c.title}: nhận {c.received}/{c.expected}, đúng hạn {c.on_time}/{c.expected}"
                               for c in rows) or "• Chưa có mẫu báo cáo nào đến hạn."
             reply = Reply(t("digest", plan=plan.name, period=period.id, lines=lines),
-                          buttons=((Button(t("btn_indicators"), f"ind:plan:{plan.id}"),),))
+                          buttons=((Button(t("btn_indicators"), build(Prefix.INDICATORS, "plan", plan.id)),),))
             for member in officials:
                 key = f"digest:{plan.id}:{week.year}-{week.week}:{member.channel}:{member.user_id}"
                 if delivery.enqueue(session, channel=member.channel, user_id=member.user_id, replies=[reply],

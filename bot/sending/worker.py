@@ -10,19 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation.types import Reply
-from bot.runtime import Runtime
 from bot.sending import delivery, web_outbox
+from bot.sending.leases import Leases
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["sent", "retry", "failed", "skipped", "hold"]
+
+
+class Runtime(Protocol):
+    """What sending needs of the process's runtime (``bot.runtime.Runtime`` has it)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def leases(self) -> Leases: ...
 
 
 class Dispatch:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
 from bot.sending import delivery
 from bot.storage.models import Broadcast, ChatUser, Subscription
@@ -32,6 +33,15 @@ def recipients(session: Session, *, topic: str | None, province_code: int | None
     return sorted(out)
 
 
+def get(session: Session, broadcast_id: int | None) -> Broadcast | None:
+    return session.get(Broadcast, broadcast_id) if broadcast_id is not None else None
+
+
+def progress(session: Session, broadcast: Broadcast) -> dict[str, int]:
+    """Sent, pending, failed and uncertain messages of ``broadcast`` (``/tiendo``)."""
+    return delivery.progress(session, broadcast_id=broadcast.id)
+
+
 def create(session: Session, *, by: str, text: str, now: datetime, topic: str | None,
            province_code: int | None, commune_code: int | None = None, card_id: str | None = None,
            card_title: str | None = None, kind: str = "broadcast", dedupe_prefix: str | None = None) -> Broadcast:
@@ -43,7 +53,7 @@ def create(session: Session, *, by: str, text: str, now: datetime, topic: str | 
     session.flush()
     buttons: tuple[tuple[Button, ...], ...] = ()
     if card_id:
-        buttons = ((Button(f"📗 {card_title or card_id}"[:60], f"card:{card_id}"),),)
+        buttons = ((Button(f"📗 {card_title or card_id}"[:60], build(Prefix.CARD, card_id)),),)
     reply = Reply(text=text, buttons=buttons)
     prefix = dedupe_prefix or f"broadcast:{broadcast.id}"
     for channel, user_id in targets:

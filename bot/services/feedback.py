@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -21,6 +22,13 @@ class Group:
     examples: list[str] = field(default_factory=list)
     cards: set[str] = field(default_factory=set)
     kinds: set[str] = field(default_factory=set)
+
+
+def record(session: Session, *, channel: str, user_id: str, card_id: str, question: str | None, helpful: bool,
+           now: datetime) -> None:
+    """«Hữu ích» / «Chưa đúng» under a card, with the question it answered."""
+    session.add(Feedback(channel=channel, user_id=user_id, card_id=card_id, question=question, helpful=helpful,
+                         created_at=now))
 
 
 def groups(session: Session, *, limit: int = 2000) -> list[Group]:

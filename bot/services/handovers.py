@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
 from bot.knowledge.messages import Messages
 from bot.sending import delivery
 from bot.storage.models import ChatUser, HandoverRequest, MediaMessage
 from reporting import areas
 from reporting.models import Member
+from reporting.vocabulary import OFFICIALS, Role
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 RECENT_MEDIA = timedelta(hours=1)
@@ -21,23 +23,43 @@ RECENT_MEDIA = timedelta(hours=1)
 def officers(session: Session, *, commune_code: int | None) -> list[Member]:
     if commune_code is None:
         return []
-    return [*session.scalars(select(Member).where(Member.role == "extension_officer",
+    return [*session.scalars(select(Member).where(Member.role == Role.EXTENSION_OFFICER,
                                                   Member.commune_code == commune_code))]
 
 
 def officials(session: Session, *, province_code: int | None) -> list[Member]:
     if province_code is None:
         return []
-    return [*session.scalars(select(Member).where(Member.role.in_(["provincial_official", "admin"]),
+    return [*session.scalars(select(Member).where(Member.role.in_(OFFICIALS),
                                                   Member.province_code == province_code))]
 
 
 def may_answer(member: Member | None, request: HandoverRequest) -> bool:
     if member is None:
         return False
-    if member.role == "extension_officer":
+    if member.role == Role.EXTENSION_OFFICER:
         return member.commune_code is not None and member.commune_code == request.commune_code
-    return member.role in ("provincial_official", "admin") and member.province_code == request.province_code
+    return member.role in OFFICIALS and member.province_code == request.province_code
+
+
+def get(session: Session, request_id: int | None) -> HandoverRequest | None:
+    return session.get(HandoverRequest, request_id) if request_id is not None else None
+
+
+def rate(request: HandoverRequest, *, helpful: bool) -> None:
+    """The farmer's «Hữu ích» / «Chưa đúng» on the answer."""
+    request.rating = 1 if helpful else -1
+
+
+def close(request: HandoverRequest) -> None:
+    """«Đã xử lý»: an open question needs no answer in chat (an answered one stays answered)."""
+    if request.state == OPEN:
+        request.state = CLOSED
+
+
+def mark_for_content(request: HandoverRequest) -> None:
+    """The officer's answer is worth a card: editors see it in the content queue."""
+    request.for_content = True
 
 
 def latest_media(session: Session, *, channel: str, user_id: str, now: datetime) -> MediaMessage | None:
@@ -58,7 +80,8 @@ def _card(t: Messages, request: HandoverRequest, *, to_channel: str, escalated: 
         image = request.media_ref  # the same bot can send the farmer's photo by its file id
     elif request.media_kind:
         lines.append(t("handover_media", kind=t(f"media_{request.media_kind}")))
-    buttons = ((Button(t("btn_answer"), f"ho:reply:{request.id}"), Button(t("btn_handled"), f"ho:done:{request.id}")),)
+    buttons = ((Button(t("btn_answer"), build(Prefix.HANDOVER, "reply", request.id)),
+                Button(t("btn_handled"), build(Prefix.HANDOVER, "done", request.id))),)
     return [Reply(text="\n".join(lines), buttons=buttons, image=image)]
 
 
@@ -90,8 +113,8 @@ def answer(session: Session, *, request: HandoverRequest, by: Member, text: str,
            t: Messages) -> None:
     request.state, request.answer, request.answered_at = ANSWERED, text, now
     request.answered_by = f"{by.channel}:{by.user_id}"
-    buttons = ((Button(t("btn_useful"), f"ho:rate:{request.id}:up"),
-                Button(t("btn_not_right"), f"ho:rate:{request.id}:down")),)
+    buttons = ((Button(t("btn_useful"), build(Prefix.HANDOVER, "rate", request.id, "up")),
+                Button(t("btn_not_right"), build(Prefix.HANDOVER, "rate", request.id, "down"))),)
     reply = Reply(text=t("handover_answer", question=request.question, answer=text), buttons=buttons)
     delivery.enqueue(session, channel=request.channel, user_id=request.user_id, kind="handover", now=now, quiet=False,
                      replies=[reply], dedupe_key=f"handover-answer:{request.id}:{int(now.timestamp())}")
