@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, load_settings
+from reporting.vocabulary import ROLES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -255,7 +256,7 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     code = people.format_code(new.code)
     print(f"code: {code}")
     print(f"role: {new.invite.role}  expires: {new.invite.expires_at:%Y-%m-%d %H:%M} UTC")
-    username = settings.telegram_bot_username
+    username = settings.telegram.bot_username
     if username:
         print(f"telegram: https://t.me/{username.lstrip('@')}?start={new.code}")
     else:
@@ -417,9 +418,9 @@ def cmd_zalo_token(args: argparse.Namespace) -> int:
     from bot.storage.db import utcnow
 
     settings = _settings(args)
-    access = args.access_token or (settings.zalo_access_token.get_secret_value() if settings.zalo_access_token
+    access = args.access_token or (settings.zalo.access_token.get_secret_value() if settings.zalo.access_token
                                    else None)
-    refresh = args.refresh_token or (settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token
+    refresh = args.refresh_token or (settings.zalo.refresh_token.get_secret_value() if settings.zalo.refresh_token
                                      else None)
     if not access or not refresh:
         if not sys.stdin.isatty():
@@ -495,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite_sub = invite.add_subparsers(dest="invite_command", required=True)
     create = invite_sub.add_parser("create", help="print a single-use, expiring invite code")
     create.add_argument("--role", required=True,
-                        choices=["extension_officer", "cooperative", "farm", "provincial_official", "admin"])
+                        choices=list(ROLES))
     create.add_argument("--commune", help="commune: its code (vietnam-provinces) or its name (accents optional)")
     create.add_argument("--province", type=int, help="province code, for provincial officials and admins")
     create.add_argument("--unit", help="the cooperative's or farm's name")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +15,46 @@ DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
 def _platform(name: str) -> AliasChoices:
     """Platform settings keep the platform's own name (``TELEGRAM_BOT_TOKEN``) or the prefixed one."""
     return AliasChoices(name, f"AGRIBOT_{name}")
+
+
+class TelegramSettings(BaseSettings):
+    """``settings.telegram``: read from ``TELEGRAM_*`` / ``AGRIBOT_TELEGRAM_*`` (names in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGRIBOT_TELEGRAM_", env_file=".env", extra="ignore",
+                                      populate_by_name=True)
+
+    bot_token: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_BOT_TOKEN"))
+    api_base_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_API_BASE_URL"))
+    bot_username: str | None = None  # for invite deep links t.me/<username>?start=CODE
+    webhook_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_URL"))
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_SECRET"))
+    # Telegram's limits on what a bot sends: about 30 messages/s overall, 1/s in one chat
+    rate_overall: float = Field(default=29.0, gt=0)  # a little under 30: no 429s from jitter
+    rate_per_chat: float = Field(default=1.0, gt=0)
+
+
+class ZaloSettings(BaseSettings):
+    """``settings.zalo``: read from ``ZALO_*`` / ``AGRIBOT_ZALO_*`` (names in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGRIBOT_ZALO_", env_file=".env", extra="ignore",
+                                      populate_by_name=True)
+
+    app_id: str | None = Field(default=None, validation_alias=_platform("ZALO_APP_ID"))
+    oa_secret_key: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_OA_SECRET_KEY"))
+    access_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_ACCESS_TOKEN"))
+    refresh_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_REFRESH_TOKEN"))
+    app_secret: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_APP_SECRET"))
+    api_base_url: str = Field(default="https://openapi.zalo.me", validation_alias=_platform("ZALO_API_BASE_URL"))
+    oauth_url: str = Field(default="https://oauth.zaloapp.com/v4/oa/access_token",
+                           validation_alias=_platform("ZALO_OAUTH_URL"))
+    # timeout of one call to Zalo; a token refresh left unanswered this long (+5 s) by a process
+    # that died is taken over by another (which tries the stored refresh token again)
+    http_timeout: float = Field(default=15.0, gt=0)
+    # events whose timestamp is further than this from now are replays and ignored
+    replay_seconds: int = Field(default=300, gt=0)
+
+
+_NESTED: dict[str, type[BaseSettings]] = {"telegram": TelegramSettings, "zalo": ZaloSettings}
 
 
 class Settings(BaseSettings):
@@ -49,31 +89,26 @@ class Settings(BaseSettings):
     answer_margin: float | None = Field(default=None, ge=0.0)
     offer_threshold: float | None = None
 
-    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_platform("TELEGRAM_BOT_TOKEN"))
-    telegram_api_base_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_API_BASE_URL"))
-    telegram_bot_username: str | None = None  # for invite deep links t.me/<username>?start=CODE
-    telegram_webhook_url: str | None = Field(default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_URL"))
-    telegram_webhook_secret: SecretStr | None = Field(
-        default=None, validation_alias=_platform("TELEGRAM_WEBHOOK_SECRET")
-    )
-    # Telegram's limits on what a bot sends: about 30 messages/s overall, 1/s in one chat
-    telegram_rate_overall: float = Field(default=29.0, gt=0)  # a little under 30: no 429s from jitter
-    telegram_rate_per_chat: float = Field(default=1.0, gt=0)
-    zalo_app_id: str | None = Field(default=None, validation_alias=_platform("ZALO_APP_ID"))
-    zalo_oa_secret_key: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_OA_SECRET_KEY"))
-    zalo_access_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_ACCESS_TOKEN"))
-    zalo_refresh_token: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_REFRESH_TOKEN"))
-    zalo_app_secret: SecretStr | None = Field(default=None, validation_alias=_platform("ZALO_APP_SECRET"))
-    zalo_api_base_url: str = Field(default="https://openapi.zalo.me", validation_alias=_platform("ZALO_API_BASE_URL"))
-    zalo_oauth_url: str = Field(default="https://oauth.zaloapp.com/v4/oa/access_token",
-                                validation_alias=_platform("ZALO_OAUTH_URL"))
-    # timeout of one call to Zalo; a token refresh left unanswered this long (+5 s) by a process
-    # that died is taken over by another (which tries the stored refresh token again)
-    zalo_http_timeout: float = Field(default=15.0, gt=0)
-    # events whose timestamp is further than this from now are replays and ignored
-    zalo_replay_seconds: int = Field(default=300, gt=0)
+    telegram: TelegramSettings = Field(default_factory=lambda: TelegramSettings())
+    zalo: ZaloSettings = Field(default_factory=lambda: ZaloSettings())
     # public address of this service (https://bot.example.vn), for links to charts and workbooks
     public_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_channel_settings(cls, data: Any) -> Any:
+        """``Settings(telegram_bot_token=…)`` (the flat name, as in ``.env`` files and older code)
+        fills ``settings.telegram.bot_token``; the channel's own environment is read as well."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, model in _NESTED.items():
+            flat = {key[len(name) + 1:]: data.pop(key) for key in list(data) if key.startswith(f"{name}_")}
+            if flat:
+                given = data.get(name)
+                given = given.model_dump() if isinstance(given, BaseSettings) else dict(given or {})
+                data[name] = model(**{**given, **flat})
+        return data
 
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:
@@ -84,7 +119,7 @@ class Settings(BaseSettings):
             password = self.admin_password.get_secret_value() if self.admin_password else ""
             if len(password) < 12 or password in {"admin", "password", "changeme123"}:
                 problems.append("AGRIBOT_ADMIN_PASSWORD must be set to a strong value (12+ characters)")
-            if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            if self.telegram.webhook_url and not self.telegram.webhook_secret:
                 problems.append("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))

@@ -19,7 +19,7 @@ from reporting.forms import load_forms
 from reporting.models import Baseline, ProvinceBaseline, Report, ReportingUnit
 from reporting.periods import Period
 from reporting.reports import deadline, derived
-from reporting.vocabulary import ReportStatus
+from reporting.vocabulary import ReportStatus, UnitKind
 
 PROVINCE = 20  # Lạng Sơn
 YEARS = (2025, 2026)
@@ -106,8 +106,8 @@ def seed(session: Session, *, now: datetime, seed_value: int = 20) -> dict[str, 
             _file(session, officer, "commune", half, values, filed)
             counts["reports"] += 1
         for f in range(rng.randint(0, min(farms, 3))):
-            farm = _unit(session, "farm", FARM_NAMES[f % len(FARM_NAMES)].format(commune.name.removeprefix("Xã ")),
-                         commune)
+            name = FARM_NAMES[f % len(FARM_NAMES)].format(commune.name.removeprefix("Xã "))
+            farm = _unit(session, UnitKind.FARM, name, commune)
             techs = rng.choice([["biogas"], ["bedding"], ["biogas", "compost"], ["none"], ["compost"]])
             for half in halves:
                 if half.end() - timedelta(days=20) > today or rng.random() < 0.2:
@@ -117,7 +117,7 @@ def seed(session: Session, *, now: datetime, seed_value: int = 20) -> dict[str, 
                 _file(session, farm, "farm", half, values, min(half.end() - timedelta(days=rng.randint(5, 25)), today))
                 counts["reports"] += 1
         for c in range(rng.randint(0, min(coops, 2))):
-            coop = _unit(session, "cooperative", COOP_NAMES[c].format(commune.name.removeprefix("Xã ")), commune)
+            coop = _unit(session, UnitKind.COOPERATIVE, COOP_NAMES[c].format(commune.name.removeprefix("Xã ")), commune)
             for half in halves:
                 if half.end() - timedelta(days=20) > today or rng.random() < 0.3:
                     continue

@@ -9,6 +9,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting.db import Base, utcnow
+from reporting.vocabulary import ReportStatus
 
 
 class ReportingUnit(Base):
@@ -99,7 +100,7 @@ class Report(Base):
     form: Mapped[str] = mapped_column(String(32))
     unit_id: Mapped[int] = mapped_column(ForeignKey("reporting_units.id"))
     period: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | filed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.DRAFT.value)  # draft | filed | cancelled
     version: Mapped[int] = mapped_column(default=0)
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     event_date: Mapped[date | None] = mapped_column(Date)  # the day of a training

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
 from bot.knowledge.decision import Thresholds
 from bot.runtime import create_runtime
-from bot.storage.models import UnansweredQuestion
+from bot.storage.db import unit_of_work
+from bot.storage.models import HandoverRequest, UnansweredQuestion
 
 
 def say(rt, text=None, *, button=None, media=None, user="u1", channel="web") -> list[Reply]:
@@ -166,3 +167,33 @@ def test_state_survives_a_restart(settings) -> None:
 def test_long_answers_are_split_under_the_limit(runtime) -> None:
     replies = say(runtime, "x" * 5000)
     assert all(len(r.text) <= 4000 for r in replies)
+
+
+def test_every_button_of_every_card_fits_telegram(runtime) -> None:
+    """Telegram refuses callback data over 64 bytes: a card whose buttons do not fit would fail
+    on Telegram only. Every card, short and full, is opened here and its buttons measured."""
+    for card_id in runtime.services.library.cards:
+        user = f"reader-{card_id}"  # one reader a card: the flood limit is per person
+        for view in ("card", "full"):
+            replies = say(runtime, button=f"{view}:{card_id}", user=user)
+            data = [b.data for r in replies for row in r.buttons for b in row]
+            assert data and all(len(d.encode()) <= 64 for d in data), card_id
+
+
+@pytest.mark.parametrize("forged", ["ho:rate:{id}:maybe", "ho:rate:{id}", "ho:rate:x{id}:up", "ho:rate:²:up"])
+def test_a_forged_rating_button_changes_nothing(runtime, forged) -> None:
+    """The farmer's «Hữu ích» is ``ho:rate:<id>:up``; any other shape is an old or forged button."""
+    with unit_of_work(runtime.sessions) as s:
+        request = HandoverRequest(channel="web", user_id="u1", commune_code=None, province_code=None,
+                                  question="lợn bỏ ăn", state="answered", answer="gọi thú y")
+        s.add(request)
+        s.flush()
+        request_id = request.id
+    replies = say(runtime, button=forged.format(id=request_id))
+    assert "Nút này đã cũ" in replies[0].text
+    with runtime.sessions() as s:
+        assert s.get(HandoverRequest, request_id).rating is None
+    assert "Cảm ơn bác đã đánh giá" in say(runtime, button=f"ho:rate:{request_id}:up")[0].text
+    assert "Nút này đã cũ" in say(runtime, button=f"ho:rate:{request_id}:up", user="someone-else")[0].text
+    with runtime.sessions() as s:
+        assert s.get(HandoverRequest, request_id).rating == 1

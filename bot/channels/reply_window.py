@@ -35,9 +35,3 @@ def give_back(session: Session, *, channel: str, user_id: str) -> None:
     if row is not None and row.sent_since > 0:
         row.sent_since -= 1
 
-
-def remaining(session: Session, *, channel: str, user_id: str, now: datetime) -> int:
-    row = session.get(ReplyWindow, (channel, user_id))
-    if row is None or now - row.last_inbound_at > WINDOW:
-        return 0
-    return max(0, FREE_MESSAGES - row.sent_since)

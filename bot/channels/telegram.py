@@ -125,26 +125,26 @@ class TelegramChannel:
 
     @staticmethod
     def enabled(settings: Settings) -> bool:
-        return bool(settings.telegram_bot_token)
+        return bool(settings.telegram.bot_token)
 
     @staticmethod
     def router() -> APIRouter:
         return telegram_router()
 
     def __init__(self, runtime: Runtime, settings: Settings) -> None:
-        if settings.telegram_bot_token is None:
+        if settings.telegram.bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.runtime = runtime
         self.settings = settings
         self.limiter = SendLimiter(
-            overall_per_second=settings.telegram_rate_overall,
-            per_chat_per_second=settings.telegram_rate_per_chat,
+            overall_per_second=settings.telegram.rate_overall,
+            per_chat_per_second=settings.telegram.rate_per_chat,
         )
         builder = (
             ApplicationBuilder()
-            .token(settings.telegram_bot_token.get_secret_value())
-            .base_url(api_base_url(settings.telegram_api_base_url))
-            .base_file_url(api_base_url(settings.telegram_api_base_url).removesuffix("/bot") + "/file/bot")
+            .token(settings.telegram.bot_token.get_secret_value())
+            .base_url(api_base_url(settings.telegram.api_base_url))
+            .base_file_url(api_base_url(settings.telegram.api_base_url).removesuffix("/bot") + "/file/bot")
             .rate_limiter(self.limiter)
             .concurrent_updates(True)
         )
@@ -157,7 +157,7 @@ class TelegramChannel:
 
     @property
     def webhook_mode(self) -> bool:
-        return bool(self.settings.telegram_webhook_url)
+        return bool(self.settings.telegram.webhook_url)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -166,9 +166,9 @@ class TelegramChannel:
         messages = self.runtime.services.messages
         await app.bot.set_my_commands([BotCommand(c, messages(f"cmd_{c}")) for c in COMMANDS])
         if self.webhook_mode:
-            secret = self.settings.telegram_webhook_secret
+            secret = self.settings.telegram.webhook_secret
             await app.bot.set_webhook(
-                url=str(self.settings.telegram_webhook_url),
+                url=str(self.settings.telegram.webhook_url),
                 secret_token=secret.get_secret_value() if secret else None,
                 allowed_updates=["message", "callback_query", "edited_message"],
             )
@@ -275,7 +275,7 @@ def telegram_router() -> APIRouter:
         channel: TelegramChannel | None = getattr(request.app.state, "telegram", None)
         if channel is None or not channel.webhook_mode:
             return JSONResponse({"detail": "Telegram webhook is not enabled"}, status_code=404)
-        secret = channel.settings.telegram_webhook_secret
+        secret = channel.settings.telegram.webhook_secret
         expected = secret.get_secret_value().encode() if secret else b""
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not expected or not hmac.compare_digest(given, expected):

@@ -97,7 +97,7 @@ class ZaloChannel:
 
     @staticmethod
     def enabled(settings: Settings) -> bool:
-        return bool(settings.zalo_app_id and settings.zalo_oa_secret_key)
+        return bool(settings.zalo.app_id and settings.zalo.oa_secret_key)
 
     @staticmethod
     def router() -> APIRouter:
@@ -108,7 +108,7 @@ class ZaloChannel:
             raise ValueError("ZALO_APP_ID and ZALO_OA_SECRET_KEY are required for Zalo")
         self.runtime = runtime
         self.settings = settings
-        self.http = httpx.AsyncClient(timeout=settings.zalo_http_timeout)
+        self.http = httpx.AsyncClient(timeout=settings.zalo.http_timeout)
         self.tokens = ZaloTokens(runtime.sessions, settings, self.http)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -125,9 +125,9 @@ class ZaloChannel:
 
     # -- inbound ---------------------------------------------------------------------------
     def verify(self, raw: bytes, header: str, timestamp: str) -> bool:
-        secret = self.settings.zalo_oa_secret_key
-        assert secret is not None and self.settings.zalo_app_id
-        expected = signature(self.settings.zalo_app_id, raw, timestamp, secret.get_secret_value())
+        secret = self.settings.zalo.oa_secret_key
+        assert secret is not None and self.settings.zalo.app_id
+        expected = signature(self.settings.zalo.app_id, raw, timestamp, secret.get_secret_value())
         return hmac.compare_digest(header.encode(), expected.encode())
 
     def is_stale(self, timestamp: str) -> bool:
@@ -135,7 +135,7 @@ class ZaloChannel:
             sent = int(timestamp) / 1000
         except ValueError:
             return True
-        return abs(time.time() - sent) > self.settings.zalo_replay_seconds
+        return abs(time.time() - sent) > self.settings.zalo.replay_seconds
 
     def accept(self, event: dict[str, Any]) -> None:
         """Process an event in the background (the webhook has answered already)."""
@@ -225,7 +225,7 @@ class ZaloChannel:
 
     async def _post_message(self, body: dict[str, Any], dispatch: Dispatch, token: str) -> bool:
         """One message; True if Zalo took it (or may have: a timeout is never sent again)."""
-        url = f"{self.settings.zalo_api_base_url.rstrip('/')}/v3.0/oa/message/cs"
+        url = f"{self.settings.zalo.api_base_url.rstrip('/')}/v3.0/oa/message/cs"
         for attempt in range(2):
             if attempt:
                 token = await self.tokens.usable()  # the one the refresh stored
@@ -272,7 +272,7 @@ def zalo_router() -> APIRouter:
         timestamp = str(event.get("timestamp") or "")
         if not channel.verify(raw, request.headers.get(SIGNATURE_HEADER, ""), timestamp):
             return JSONResponse({"detail": "bad signature"}, status_code=401)
-        if event.get("app_id") not in (None, channel.settings.zalo_app_id):
+        if event.get("app_id") not in (None, channel.settings.zalo.app_id):
             return JSONResponse({"detail": "wrong app"}, status_code=401)
         if (down := await inbound.database_down(channel.runtime)) is not None:
             return down

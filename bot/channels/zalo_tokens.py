@@ -46,7 +46,7 @@ class ZaloTokens:
 
     @property
     def refresh_lease(self) -> timedelta:
-        return timedelta(seconds=self.settings.zalo_http_timeout + 5)
+        return timedelta(seconds=self.settings.zalo.http_timeout + 5)
 
     def _row(self) -> OAuthToken:
         """The stored pair; the first time, the pair from the settings (stored once, race-safe)."""
@@ -56,8 +56,8 @@ class ZaloTokens:
                     row = session.get(OAuthToken, PROVIDER)
                     if row is None:
                         settings = self.settings
-                        access = settings.zalo_access_token.get_secret_value() if settings.zalo_access_token else ""
-                        refresh = settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token \
+                        access = settings.zalo.access_token.get_secret_value() if settings.zalo.access_token else ""
+                        refresh = settings.zalo.refresh_token.get_secret_value() if settings.zalo.refresh_token \
                             else ""
                         row = OAuthToken(provider=PROVIDER, access_token=access, refresh_token=refresh, version=1,
                                          needs_reauth=False)
@@ -124,11 +124,11 @@ class ZaloTokens:
                 if loop.time() > deadline:
                     raise TokenUnavailable("another process's token refresh has not finished")
                 await asyncio.sleep(0.2)
-            secret = self.settings.zalo_app_secret.get_secret_value() if self.settings.zalo_app_secret else ""
+            secret = self.settings.zalo.app_secret.get_secret_value() if self.settings.zalo.app_secret else ""
             try:
                 response = await self.http.post(
-                    self.settings.zalo_oauth_url, headers={"secret_key": secret},
-                    data={"refresh_token": row.refresh_token, "app_id": self.settings.zalo_app_id or "",
+                    self.settings.zalo.oauth_url, headers={"secret_key": secret},
+                    data={"refresh_token": row.refresh_token, "app_id": self.settings.zalo.app_id or "",
                           "grant_type": "refresh_token"})
                 data = response.json()
             except (httpx.HTTPError, ValueError) as exc:

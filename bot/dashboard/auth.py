@@ -13,6 +13,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.storage.models import DashboardSession, DashboardUser
+from reporting.vocabulary import Role
+
+ADMIN_USERNAME = "admin"  # the account created at start-up (AGRIBOT_ADMIN_PASSWORD)
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,14 @@ def check_password(password: str, stored: str) -> bool:
 
 def ensure_admin(session: Session, *, password: str | None, now: datetime) -> str | None:
     """Make sure user ``admin`` exists; returns a generated password when none was configured."""
-    user = session.get(DashboardUser, "admin")
+    user = session.get(DashboardUser, ADMIN_USERNAME)
     generated = None
     if password is None and user is None:
         generated = password = secrets.token_urlsafe(12)
     if password is not None:
         if user is None:
-            user = DashboardUser(username="admin", role="admin", created_at=now, password_hash=hash_password(password))
+            user = DashboardUser(username=ADMIN_USERNAME, role=Role.ADMIN, created_at=now,
+                                 password_hash=hash_password(password))
             session.add(user)
         elif not check_password(password, user.password_hash):
             user.password_hash = hash_password(password)

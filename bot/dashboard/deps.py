@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from bot.dashboard import auth
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
+from reporting.vocabulary import Role
 
 COOKIE = "agribot_session"
 BAD_SESSION = "Phiên làm việc không hợp lệ, tải lại trang."
@@ -76,7 +77,7 @@ def admin_only(refusal: Refusal = bad_session) -> Any:
     """A dependency: the CSRF-checked account of an admin; anyone else is answered ``refusal(...)``."""
 
     def check_admin(request: Request, runtime: RuntimeDep, account: CsrfAccountDep) -> auth.Account:
-        if account.role != "admin":
+        if account.role != Role.ADMIN:
             raise Refused(refusal(request, runtime, account))  # may render a page from the database: a `def`
         return account
 

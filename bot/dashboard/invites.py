@@ -25,7 +25,7 @@ def _page(request: Request, runtime: Runtime, account: auth.Account, new_code: s
     with runtime.sessions() as session:
         rows = [i for i in people.list_invites(session) if account.province_code in (None, i.province_code)]
     return render(request, "invites.html", account, rows=rows, new_code=new_code, error=error, roles=people.ROLE_LABELS,
-                  tz=VIETNAM, now=utcnow(), bot_username=runtime.settings.telegram_bot_username,
+                  tz=VIETNAM, now=utcnow(), bot_username=runtime.settings.telegram.bot_username,
                   status_code=status_code, where=where, warnings=warnings or [], commune_name=areas.full_name)
 
 

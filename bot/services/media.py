@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import MediaMessage
@@ -16,11 +15,3 @@ def create(
     session.flush()
     return row
 
-
-def list_for_user(session: Session, *, channel: str, user_id: str) -> list[MediaMessage]:
-    stmt = (
-        select(MediaMessage)
-        .where(MediaMessage.channel == channel, MediaMessage.user_id == user_id)
-        .order_by(MediaMessage.id)
-    )
-    return [*session.scalars(stmt)]

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.db import Base, utcnow
+from reporting.vocabulary import Role
 
 
 class ChatUser(Base):
@@ -135,7 +136,7 @@ class DashboardUser(Base):
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(32), default="admin")
+    role: Mapped[str] = mapped_column(String(32), default=Role.ADMIN.value)
     province_code: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
