@@ -125,7 +125,6 @@ class Scheduler:
                         break
                 else:
                     return  # stopping: ``stop`` ends the jobs and the worker
-                continue
             if await self._pause():
                 return
 
