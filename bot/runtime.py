@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import telemetry
 from bot.conversation import flood
 from bot.conversation.clean import clean_message
 from bot.conversation.router import Router
@@ -74,6 +75,7 @@ class Runtime:
                               text=message.text, limit=self.settings.flood_limit_per_minute, per_seconds=60.0)
         messages = self.services.messages
         if not verdict.taken:
+            telemetry.FLOOD.labels(message.channel).inc()
             return [Reply(messages("flood", seconds=verdict.seconds_left))] if verdict.warn else []
         replies = self.router.handle(session, message)
         if verdict.carried:
