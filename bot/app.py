@@ -118,10 +118,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def _refused(request: Request, exc: Refused) -> Response:
         return exc.response
 
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
                        larger={"/admin/baseline": settings.max_upload_bytes})
-    app.add_middleware(RequestMetrics)  # outermost: counts the 413s too
+    app.add_middleware(SecurityHeaders)  # on the 413s and 400s of RequestLimits too
+    app.add_middleware(RequestMetrics)  # outermost: counts every answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
