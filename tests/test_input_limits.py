@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,13 +12,16 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.app import create_app
+from bot.conversation import state
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import Runtime
 from bot.sending import delivery
 from bot.settings import Settings
-from bot.storage.db import unit_of_work, utcnow
+from bot.storage import migrate
+from bot.storage.db import make_engine, unit_of_work, utcnow
 from bot.storage.models import ChatUser, ConversationState
 from tests.fakes.server import serve
 
@@ -166,3 +170,38 @@ def test_metrics_in_prometheus_format(service) -> None:
             frozenset({("channel", "telegram"), ("state", "pending")})) in after
     assert after[("agribot_scheduler_leader", frozenset())] == 0  # scheduler disabled here
     assert not any(dict(labels).get("route", "").startswith("/api/chat?") for _, labels in after)
+
+
+def test_touch_user_and_state_of_one_new_user_in_two_transactions_at_once(database_url: str) -> None:
+    """The first-message race itself: B looks the user up before A commits, then inserts too."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    a, b = Session(engine), Session(engine)
+    problems: list[BaseException] = []
+    try:
+        state.touch_user(a, channel="web", user_id="twin", display_name=None)
+        state.save(a, channel="web", user_id="twin", record=state.StateRecord("idle", {"from": "a"}))
+        a.flush()  # A has inserted, not committed
+
+        def other() -> None:
+            try:
+                state.touch_user(b, channel="web", user_id="twin", display_name="B")  # blocks on A's row
+                state.save(b, channel="web", user_id="twin", record=state.StateRecord("idle", {"from": "b"}))
+                b.commit()
+            except BaseException as exc:
+                problems.append(exc)
+                b.rollback()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(1.0)  # let B read (nothing yet) and wait on A's insert
+        a.commit()
+        thread.join()
+        assert problems == []
+        with Session(engine) as s:
+            assert s.get(ChatUser, ("web", "twin")).display_name == "B"
+            assert s.get(ConversationState, ("web", "twin")).data == {"from": "b"}
+    finally:
+        a.close()
+        b.close()
+        engine.dispose()

@@ -56,7 +56,7 @@ def touch_user(session: Session, *, channel: str, user_id: str, display_name: st
                         .on_conflict_do_nothing(index_elements=["channel", "user_id"]))
         user = session.get(ChatUser, (channel, user_id), populate_existing=True)
         assert user is not None
-    elif display_name and display_name != user.display_name:
+    if display_name and display_name != user.display_name:
         user.display_name = display_name
     user.last_seen_at = now
     user.active = True
