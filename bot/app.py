@@ -9,21 +9,27 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
 
 from bot import __version__
 from bot.channels.registry import Channels
 from bot.channels.web import STATIC, Health
 from bot.channels.zalo import ZaloChannel
+from bot.conversation.clean import BadInput
 from bot.dashboard import auth
 from bot.dashboard.deps import NotLoggedIn, Refused
 from bot.dashboard.router import dashboard_router
 from bot.http.indicators_api import indicators_router
+from bot.http.limits import BAD_REQUEST, RequestLimits
+from bot.http.metrics import Metrics, RequestMetrics, metrics_router
 from bot.http.security_headers import SecurityHeaders
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduling.scheduler import Scheduler
+from bot.sending import delivery
 from bot.sending.worker import DeliveryWorker
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
@@ -82,6 +88,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.scheduler = scheduler
+    app.state.metrics = operations_metrics(runtime, scheduler)
+    app.include_router(metrics_router())
     channels.include(app)  # the chat API and the webhooks; app.state.telegram, app.state.zalo…
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(indicators_router())
@@ -110,7 +118,31 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def _refused(request: Request, exc: Refused) -> Response:
         return exc.response
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
+                       larger={"/admin/baseline": settings.max_upload_bytes})
+    app.add_middleware(SecurityHeaders)  # on the 413s and 400s of RequestLimits too
+    app.add_middleware(RequestMetrics)  # outermost: counts every answer
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422 without the ``input`` (nor ``ctx``): the request is never echoed."""
+        detail = [{"type": e.get("type"), "loc": [str(part)[:64] for part in e.get("loc", ())],
+                   "msg": str(e.get("msg", ""))[:200]} for e in exc.errors()[:20]]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(BadInput)
+    async def _bad_input(request: Request, exc: BadInput) -> JSONResponse:
+        return JSONResponse({"detail": BAD_REQUEST}, status_code=400)
+
+    @app.exception_handler(StatementError)
+    async def _unstorable(request: Request, exc: StatementError) -> JSONResponse:
+        """A value the database cannot store (a NUL on PostgreSQL, a lone surrogate) that no
+        cleaning caught: a 400, logged, never a 500."""
+        if isinstance(exc, DataError) or isinstance(exc.orig, UnicodeError | ValueError):
+            log.warning("unstorable input on %s %s (%s)", request.method, request.url.path, type(exc.orig).__name__)
+            return JSONResponse({"detail": BAD_REQUEST}, status_code=400)
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
 
     @app.exception_handler(DatabaseDown)
     async def _database_down(request: Request, exc: DatabaseDown) -> JSONResponse:
@@ -124,3 +156,23 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
 
     return app
+
+
+def operations_metrics(runtime: Runtime, scheduler: Scheduler | None) -> Metrics:
+    """The gauges of ``/metrics`` (README «Operations»): delivery queue depth and age, leadership."""
+    metrics = Metrics()
+
+    def queue() -> dict[tuple[str, str], tuple[int, float]]:
+        with runtime.sessions() as session:
+            return delivery.depth(session, now=utcnow())
+
+    metrics.gauge("agribot_delivery_queue_depth", "Messages in the delivery queue, by channel and state "
+                  "(pending: waiting, sending: on the wire)", ["channel", "state"],
+                  lambda: [(key, n) for key, (n, _age) in queue().items()])
+    metrics.gauge("agribot_delivery_queue_oldest_age_seconds", "Age of the oldest message waiting or being "
+                  "sent, by channel and state", ["channel", "state"],
+                  lambda: [(key, age) for key, (_n, age) in queue().items()])
+    metrics.gauge("agribot_scheduler_leader", "1 when this process is the scheduler's leader (runs the jobs and "
+                  "the delivery worker), else 0", [],
+                  lambda: [((), 1.0 if scheduler is not None and scheduler.is_leader else 0.0)])
+    return metrics

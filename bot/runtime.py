@@ -18,7 +18,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversation.flood import FloodGuard
+from bot import telemetry
+from bot.conversation import flood
+from bot.conversation.clean import clean_message
 from bot.conversation.router import Router
 from bot.conversation.types import IncomingMessage, Reply
 from bot.handlers import register_all
@@ -54,7 +56,6 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    flood: FloodGuard = field(default_factory=FloodGuard)
     leases: Leases = field(default_factory=Leases)
     _db_ok: bool = True
     _db_checked_at: float = -1e9
@@ -68,20 +69,29 @@ class Runtime:
     def router(self) -> Router:
         return build_router(self.services)
 
-    def _flooded(self, message: IncomingMessage) -> list[Reply] | None:
-        verdict = self.flood.check(message.channel, message.user_id, now=message.at.timestamp())
-        if verdict == "ok":
-            return None
-        return [Reply(self.services.messages("flood"))] if verdict == "warn" else []
+    def _step(self, session: Session, message: IncomingMessage) -> list[Reply]:
+        """The conversation step of one (cleaned) message, within the flood limit (``flood``)."""
+        verdict = flood.count(session, channel=message.channel, user_id=message.user_id, now=message.at,
+                              text=message.text, limit=self.settings.flood_limit_per_minute, per_seconds=60.0)
+        messages = self.services.messages
+        if not verdict.taken:
+            telemetry.FLOOD.labels(message.channel).inc()
+            return [Reply(messages("flood", seconds=verdict.seconds_left))] if verdict.warn else []
+        replies = self.router.handle(session, message)
+        if verdict.carried:
+            last = messages("flood_missed_last", text=verdict.last_missed) if verdict.last_missed else ""
+            replies = [Reply(messages("flood_missed", count=verdict.carried, last=last)), *replies]
+        return replies
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Handle one message in its own transaction, committed once."""
-        flooded = self._flooded(message)
-        if flooded is not None:
-            return flooded
+        """Handle one message in its own transaction, committed once.
+
+        Every channel's messages come through here or ``handle_once``: the texts are cleaned and
+        the identifiers checked (``clean_message``; ``BadInput`` for an unusable id)."""
+        message = clean_message(message)
         try:
             with unit_of_work(self.sessions) as session:
-                return self.router.handle(session, message)
+                return self._step(session, message)
         except OperationalError as exc:
             raise DatabaseDown(str(exc)) from exc
 
@@ -93,19 +103,17 @@ class Runtime:
         repeated webhook or a restart during polling cannot answer or file twice. The replies
         go into the delivery queue in that transaction too, claimed by this process to send at
         once: a crash before they are sent loses nothing (another process, or this one
-        restarted, sends them). Returns the replies and their queue row (None for none, e.g. the
-        flood warning). ``also`` runs in the same transaction.
+        restarted, sends them). Returns the replies and their queue row (None for none, e.g. a
+        message over the flood limit). ``also`` runs in the same transaction.
         """
-        flooded = self._flooded(message)
-        if flooded is not None:
-            return flooded, None
+        message = clean_message(message)
         try:
             with unit_of_work(self.sessions) as session:
                 if session.get(ProcessedDelivery, (message.channel, delivery_id)) is not None:
                     return None
                 session.add(ProcessedDelivery(channel=message.channel, delivery_id=delivery_id))
                 session.flush()
-                replies = self.router.handle(session, message)
+                replies = self._step(session, message)
                 if also is not None:
                     also(session)
                 row = None
@@ -170,7 +178,6 @@ def create_runtime(settings: Settings, *, upgrade_db: bool = True, load_content:
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        flood=FloodGuard(limit=settings.flood_limit_per_minute, per_seconds=60.0),
         leases=Leases(settings.delivery_lease_seconds),
     )
     if load_content:

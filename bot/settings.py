@@ -71,8 +71,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     admin_password: SecretStr | None = None
 
-    # messages one user may send per minute; past it the bot says so once and ignores the rest
+    # messages one user may send per minute (across processes); the first one over it is answered
+    # «not taken», the rest of that minute is not handled, and the next answer says how many were not
     flood_limit_per_minute: int = Field(default=30, ge=1)
+    # request bodies: chat, webhooks, forms (413 above); the dashboard's baseline upload its own cap
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # hand-over: questions unanswered this long go to the provincial officials
     handover_escalate_hours: float = Field(default=24.0, gt=0)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)

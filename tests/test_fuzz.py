@@ -1,9 +1,12 @@
-"""Bad input of every shape: no 500 from any endpoint (hypothesis), nothing crashes."""
+"""Bad input of every shape, on SQLite and PostgreSQL: no 500 from any endpoint (hypothesis),
+nothing crashes. Strings include NUL, control characters and (where the transport allows)
+lone surrogates."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,25 +14,56 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.app import create_app
 from bot.settings import Settings
+from tests.conftest import POSTGRES_URL
 from tests.fakes.server import serve
 from tests.fakes.zalo_api import APP_ID, OA_SECRET, sign
 
 SECRET = "fuzz-secret"
+# any code point: NUL and other controls, and lone surrogates (sent as \\u escapes, see _post_json)
+nasty_text = st.text(st.characters(blacklist_categories=()), max_size=50)
+# what a form field can carry over HTTP (UTF-8): controls and NUL, no lone surrogates
+form_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | nasty_text,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(nasty_text, children, max_size=5),
     max_leaves=20,
 )
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def _post_json(url: str, body: object, **headers: str) -> httpx.Response:
+    return httpx.post(url, content=json.dumps(body).encode(), headers={"content-type": "application/json", **headers})
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+        return
+    if POSTGRES_URL is None:
+        pytest.skip("PostgreSQL not reachable (set AGRIBOT_TEST_POSTGRES_URL or run it on 127.0.0.1:5432)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    cfg = Settings(database_url=f"sqlite:///{tmp / 'fuzz.db'}", zalo_app_id=APP_ID, zalo_oa_secret_key=OA_SECRET,
+    cfg = Settings(database_url=database, files_dir=tmp / "files", zalo_app_id=APP_ID, zalo_oa_secret_key=OA_SECRET,
                    zalo_api_base_url="http://127.0.0.1:9", scheduler_enabled=False, flood_limit_per_minute=100000)
     app = create_app(cfg)
     hook_settings = Settings(telegram_webhook_url="https://x.invalid/hook", telegram_webhook_secret=SECRET)
@@ -54,15 +88,19 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @FUZZ
 @given(body=json_values)
 def test_chat_api_never_500(base: str, body: object) -> None:
-    r = httpx.post(f"{base}/api/chat", json=body)
+    r = _post_json(f"{base}/api/chat", body)
     assert r.status_code < 500
 
 
 @FUZZ
-@given(text=st.text(max_size=300), user=st.text(min_size=1, max_size=40))
-def test_any_text_from_any_user_gets_a_reply(base: str, text: str, user: str) -> None:
-    r = httpx.post(f"{base}/api/chat", json={"user": user, "text": text})
-    assert r.status_code in (200, 422)
+@given(text=st.text(st.characters(blacklist_categories=()), max_size=300),
+       user=st.text(st.characters(blacklist_categories=()), min_size=1, max_size=40),
+       name=st.none() | nasty_text)
+def test_any_text_from_any_user_gets_a_reply(base: str, text: str, user: str, name: str | None) -> None:
+    r = _post_json(f"{base}/api/chat", {"user": user, "text": text, "name": name})
+    assert r.status_code in (200, 400, 422)
+    assert r.status_code != 400 or any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in "\ufffe\uffff"
+                                       for ch in user)  # 400: an unusable user id, and only that
     if r.status_code == 200 and user.strip():
         assert r.json()["replies"]
 
@@ -70,7 +108,7 @@ def test_any_text_from_any_user_gets_a_reply(base: str, text: str, user: str) ->
 @FUZZ
 @given(body=json_values)
 def test_telegram_webhook_never_500(base: str, body: object) -> None:
-    r = httpx.post(f"{base}/telegram/webhook", json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    r = _post_json(f"{base}/telegram/webhook", body, **{"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert r.status_code < 500
 
 
@@ -85,7 +123,7 @@ def test_zalo_webhook_never_500(base: str, body: object) -> None:
 
 
 @FUZZ
-@given(plan=st.text(max_size=30), period=st.text(max_size=12), commune=st.text(max_size=8))
+@given(plan=form_text, period=form_text, commune=form_text)
 def test_indicator_api_never_500(base: str, plan: str, period: str, commune: str) -> None:
     for path in ("/api/indicators", "/api/indicators.xlsx", "/api/indicators.csv"):
         r = httpx.get(f"{base}{path}", params={"plan": plan, "period": period, "commune": commune})
@@ -94,7 +132,7 @@ def test_indicator_api_never_500(base: str, plan: str, period: str, commune: str
 
 @FUZZ
 @given(fields=st.dictionaries(st.sampled_from(["username", "password", "csrf", "role", "commune", "x"]),
-                              st.text(max_size=40), max_size=5))
+                              form_text, max_size=5))
 def test_dashboard_forms_never_500(base: str, fields: dict[str, str]) -> None:
     for path in ("/admin/login", "/admin/invites", "/admin/broadcasts", "/admin/logout"):
         r = httpx.post(f"{base}{path}", data=fields)

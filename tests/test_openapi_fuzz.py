@@ -1,4 +1,5 @@
-"""schemathesis over the service's own OpenAPI schema: no operation answers 5xx."""
+"""schemathesis over the service's own OpenAPI schema, on SQLite and PostgreSQL: no operation
+answers 5xx."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from bot.settings import Settings
 from tests.fakes.server import serve
 
 
-def test_no_operation_answers_5xx(tmp_path: Path) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", files_dir=tmp_path / "files",
+def test_no_operation_answers_5xx(database_url: str, tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=database_url, files_dir=tmp_path / "files",
                               scheduler_enabled=False, flood_limit_per_minute=1_000_000))
     with serve(app) as url:
         _fuzz(url)

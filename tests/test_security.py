@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.conversation.types import IncomingMessage
 from bot.dashboard import auth
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
-from bot.storage.models import AskedQuestion, DashboardUser
+from bot.storage.models import DashboardUser
 from reporting import areas, people
 from tests.builders import HUU_LUNG
 from tests.fakes.server import serve, wait_for
@@ -46,17 +45,6 @@ def test_an_officer_answers_only_the_questions_of_their_commune(runtime) -> None
     assert "không thuộc địa bàn" in _say(runtime, "officer-b", button="ho:reply:1")[0].text
     assert "không thuộc địa bàn" in _say(runtime, "stranger", button="ho:reply:1")[0].text
     assert "gõ câu trả lời" in _say(runtime, "officer-a", button="ho:reply:1")[0].text
-
-
-def test_a_flood_is_answered_once_then_ignored(runtime) -> None:
-    replies = [_say(runtime, "flooder", f"giá lúa hôm nay {i}", at=NOW + timedelta(seconds=i)) for i in range(40)]
-    assert all(r and "Bác gửi nhanh quá" not in r[0].text for r in replies[:30])
-    assert "Bác gửi nhanh quá" in replies[30][0].text
-    assert all(r == [] for r in replies[31:])
-    with runtime.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(AskedQuestion)) == 30
-    later = _say(runtime, "flooder", "chào", at=NOW + timedelta(minutes=3))
-    assert "Xin chào" in later[0].text  # a minute of calm and the user is heard again
 
 
 def test_no_personal_data_in_the_logs(settings, fake, caplog) -> None:  # noqa: F811

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from bot.storage.db import utcnow
+from bot.storage.db import insert, utcnow
 from bot.storage.models import ChatUser, ConversationState
 
 IDLE = "idle"
@@ -33,23 +34,29 @@ def get(session: Session, *, channel: str, user_id: str) -> StateRecord:
 
 
 def save(session: Session, *, channel: str, user_id: str, record: StateRecord) -> None:
-    row = session.get(ConversationState, (channel, user_id))
-    if row is None:
-        session.add(ConversationState(channel=channel, user_id=user_id, state=record.name, data=record.data))
-    else:
-        row.state = record.name
-        row.data = dict(record.data)
-        row.updated_at = utcnow()
+    """Insert or update in one statement: two first messages of a new user cannot both insert."""
+    now = utcnow()
+    values = {"state": record.name, "data": dict(record.data), "updated_at": now}
+    statement = insert(session, ConversationState.__table__)  # type: ignore[arg-type]
+    session.execute(statement.values(channel=channel, user_id=user_id, **values)
+                    .on_conflict_do_update(index_elements=["channel", "user_id"], set_=values))
+    row = session.identity_map.get(identity_key(ConversationState, (channel, user_id)))
+    if row is not None:  # loaded earlier in this session: read the stored values next time
+        session.expire(row)
 
 
 def touch_user(session: Session, *, channel: str, user_id: str, display_name: str | None) -> ChatUser:
     """Create the user on first contact; note when they were last seen."""
-    user = session.get(ChatUser, (channel, user_id))
     now = utcnow()
-    if user is None:
-        user = ChatUser(channel=channel, user_id=user_id, display_name=display_name, created_at=now)
-        session.add(user)
-    elif display_name and display_name != user.display_name:
+    user = session.get(ChatUser, (channel, user_id))
+    if user is None:  # created here or by a simultaneous first message, never twice
+        session.execute(insert(session, ChatUser.__table__)  # type: ignore[arg-type]
+                        .values(channel=channel, user_id=user_id, display_name=display_name, active=True,
+                                created_at=now, last_seen_at=now)
+                        .on_conflict_do_nothing(index_elements=["channel", "user_id"]))
+        user = session.get(ChatUser, (channel, user_id), populate_existing=True)
+        assert user is not None
+    if display_name and display_name != user.display_name:
         user.display_name = display_name
     user.last_seen_at = now
     user.active = True

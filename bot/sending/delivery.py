@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import telemetry
 from bot.conversation.types import Button, Reply
 from bot.storage.models import OutgoingMessage
 from reporting.clock import VIETNAM
@@ -135,6 +136,7 @@ def finish(session: Session, *, message_id: int, state: str, now: datetime, erro
     row = session.get(OutgoingMessage, message_id)
     if row is None:
         return
+    telemetry.SENDS.labels(row.channel, state).inc()
     row.in_flight, row.claimed_at = False, None
     row.parts_done, row.uncertain = max(row.parts_done, parts_done), row.uncertain + uncertain
     if state == "hold":
@@ -185,6 +187,23 @@ def progress(session: Session, *, broadcast_id: int) -> dict[str, int]:
         counts["uncertain"] += 1 if uncertain and state == "sent" else 0
     return {"sent": counts["sent"], "pending": counts["pending"] + counts["sending"],
             "failed": counts["failed"] + counts["skipped"], "uncertain": counts["uncertain"]}
+
+
+def depth(session: Session, *, now: datetime) -> dict[tuple[str, str], tuple[int, float]]:
+    """Rows waiting (pending, due or not) or being sent, by (channel, state): how many, and the
+    age in seconds of the oldest (since it was queued); for ``/metrics``."""
+    rows = session.execute(select(OutgoingMessage.channel, OutgoingMessage.state, func.count(),
+                                  func.min(OutgoingMessage.created_at))
+                           .where(OutgoingMessage.state.in_(("pending", "sending")))
+                           .group_by(OutgoingMessage.channel, OutgoingMessage.state))
+    out = {}
+    for channel, state, n, oldest in rows:
+        if isinstance(oldest, str):  # SQLite's MIN() loses the column type
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        out[(channel, state)] = (int(n), max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    return out
 
 
 def replies_of(row: OutgoingMessage) -> list[Reply]:

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from bot import telemetry
 from bot.knowledge.intents import NONE
 from bot.knowledge.normalize import fold
 from bot.knowledge.search import SearchIndex, SearchResult
@@ -29,6 +30,7 @@ NOT_A_CARD = "@" + NONE  # the ranker's class for them
 CHECK_EVERY = 5.0  # seconds between two looks for questions attached in another process
 # what the bot did with a question (AskedQuestion.outcome), besides the intents
 ANSWERED, OFFERED, REFUSED = "answered", "offered", "refused"
+METRIC_OUTCOMES = {OFFERED: "clarified"}  # agribot_questions_total{outcome}: answered, clarified, refused, intents
 
 
 class AttachError(ValueError):
@@ -87,6 +89,8 @@ def record(session: Session, *, channel: str, result: SearchResult, at: datetime
     else:
         outcome = OFFERED if result.offered else REFUSED
     session.add(AskedQuestion(at=at, channel=channel, outcome=outcome[:16], card_id=result.answer))
+    label = METRIC_OUTCOMES.get(outcome, outcome)
+    event.listen(session, "after_commit", lambda _s: telemetry.QUESTIONS.labels(label).inc(), once=True)
 
 
 @dataclass(frozen=True)

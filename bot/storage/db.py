@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.db import Base, UTCDateTime, utcnow
 
-__all__ = ["Base", "UTCDateTime", "make_engine", "make_session_factory", "unit_of_work", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "insert", "make_engine", "make_session_factory", "unit_of_work", "utcnow"]
 
 
 def make_engine(url: str) -> Engine:
@@ -49,3 +50,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the session's dialect, with ``on_conflict_do_nothing``/``on_conflict_do_update``
+    (both databases have them): inserts that two requests may race for."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -276,3 +276,17 @@ class AskedQuestion(Base):
     channel: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(16))  # answered | offered | refused | <intent>
     card_id: Mapped[str | None] = mapped_column(String(120))
+
+
+class FloodCounter(Base):
+    """How many messages a user sent in the current flood window (one row a user, updated atomically,
+    so the limit holds across processes); ``carried``: messages of the last window not taken."""
+
+    __tablename__ = "flood_counters"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int]
+    carried: Mapped[int] = mapped_column(default=0)
+    last_missed: Mapped[str | None] = mapped_column(Text)
