@@ -1,6 +1,6 @@
 """The flood limit is kept in the database: one counter row a user, updated atomically.
 
-Revision ID: 0009c
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-26 04:20:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import reporting.db
 
-revision = "0009c"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
