@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -111,6 +112,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return exc.response
 
     app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 saying where and what, never echoing the input (it may not even be encodable)."""
+        def part(p: object) -> object:
+            return p.encode("utf-8", "replace").decode("utf-8") if isinstance(p, str) else p
+
+        detail = [{"loc": [part(p) for p in e.get("loc", ())], "msg": part(e.get("msg", "")), "type": e.get("type")}
+                  for e in exc.errors()[:20]]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(DatabaseDown)
     async def _database_down(request: Request, exc: DatabaseDown) -> JSONResponse:

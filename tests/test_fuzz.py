@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import create_app
+from bot.services import api_tokens
 from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
 from tests.fakes.server import serve
 from tests.fakes.zalo_api import APP_ID, OA_SECRET, sign
 
@@ -23,6 +25,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
     max_leaves=20,
 )
+AUTH: dict[str, str] = {}  # an API token's header, made by the ``base`` fixture
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -32,6 +35,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     cfg = Settings(database_url=f"sqlite:///{tmp / 'fuzz.db'}", zalo_app_id=APP_ID, zalo_oa_secret_key=OA_SECRET,
                    zalo_api_base_url="http://127.0.0.1:9", scheduler_enabled=False, flood_limit_per_minute=100000)
     app = create_app(cfg)
+    with unit_of_work(app.state.runtime.sessions) as session:
+        token = api_tokens.create(session, name="fuzz", province_code=None, created_by="admin", now=utcnow())
+    AUTH["Authorization"] = f"Bearer {token}"
     hook_settings = Settings(telegram_webhook_url="https://x.invalid/hook", telegram_webhook_secret=SECRET)
 
     class Stub:
@@ -87,7 +93,7 @@ def test_zalo_webhook_never_500(base: str, body: object) -> None:
 @given(plan=st.text(max_size=30), period=st.text(max_size=12), commune=st.text(max_size=8))
 def test_indicator_api_never_500(base: str, plan: str, period: str, commune: str) -> None:
     for path in ("/api/indicators", "/api/indicators.xlsx", "/api/indicators.csv"):
-        r = httpx.get(f"{base}{path}", params={"plan": plan, "period": period, "commune": commune})
+        r = httpx.get(f"{base}{path}", params={"plan": plan, "period": period, "commune": commune}, headers=AUTH)
         assert r.status_code < 500
 
 

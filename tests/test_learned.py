@@ -34,8 +34,8 @@ def _login(client: httpx.Client, url: str) -> str:
 def test_an_attached_question_is_answered_at_once_and_exported(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'learn.db'}"
     cfg = Settings(database_url=db, admin_password=PASSWORD)
-    with serve(create_app(cfg)) as url, httpx.Client(follow_redirects=True) as client:
-        first = httpx.post(f"{url}/api/chat", json={"text": QUESTION}).json()["replies"]  # a farmer's browser
+    with serve(create_app(cfg)) as url, httpx.Client(follow_redirects=True, timeout=60) as client:
+        first = httpx.post(f"{url}/api/chat", json={"text": QUESTION}, timeout=60).json()["replies"]  # a farmer
         assert "Có phải bác muốn hỏi" in first[0]["text"]  # not sure yet
         csrf = _login(client, url)
         page = client.get(f"{url}/admin/questions").text
@@ -48,7 +48,7 @@ def test_an_attached_question_is_answered_at_once_and_exported(tmp_path: Path) -
         assert done.status_code == 200 and "Bot dùng câu hỏi này ngay" in done.text
         assert "Đã là câu hỏi mẫu của thẻ" in done.text
         # the running bot answers it with that card now, without a restart
-        again = httpx.post(f"{url}/api/chat", json={"text": QUESTION}).json()["replies"]  # another farmer
+        again = httpx.post(f"{url}/api/chat", json={"text": QUESTION}, timeout=60).json()["replies"]  # another farmer
         assert again[0]["text"].startswith("📗 NGUYÊN LIỆU VÀ CHẾ PHẨM")
         # an unknown card is refused with a Vietnamese reason
         bad = client.post(f"{url}/admin/questions/attach", data={"csrf": csrf, "text": QUESTION, "card": "x/y"})

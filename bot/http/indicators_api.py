@@ -29,8 +29,10 @@ PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
 NEED_LOGIN = "Cần đăng nhập bảng điều khiển hoặc mã API (Authorization: Bearer …)."
 NOT_YOURS = "Mã API hoặc tài khoản này không đọc được kế hoạch của tỉnh khác."
-DENIED: dict[int | str, dict[str, Any]] = {401: {"description": "no dashboard session and no valid API token"},
-          403: {"description": "a plan of another province"}}
+DENIED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no dashboard session and no valid API token"},
+    403: {"description": "a plan of another province"},
+}
 
 
 def _need_login() -> HTTPException:
@@ -46,13 +48,13 @@ def _province_only(data: dict) -> dict:
 def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period]:
     found = load_plans().get(plan)
     if found is None:
-        raise HTTPException(404, f"Không có kế hoạch «{plan}». Có: {', '.join(sorted(load_plans()))}")
+        raise HTTPException(404, f"Không có kế hoạch này. Có: {', '.join(sorted(load_plans()))}")
     try:
         parsed = parse(period)
     except ValueError as exc:
-        raise HTTPException(422, f"Kỳ «{period}» không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
+        raise HTTPException(422, "Kỳ không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
     if commune is not None and not area_communes(found, commune):
-        raise HTTPException(404, f"Xã mã {commune} không thuộc địa bàn của kế hoạch {plan}")
+        raise HTTPException(404, "Xã này không thuộc địa bàn của kế hoạch")
     return found, parsed
 
 
