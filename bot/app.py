@@ -125,9 +125,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        """FastAPI's 422 without the ``input`` (nor ``ctx``): the request is never echoed."""
-        detail = [{"type": e.get("type"), "loc": [str(part)[:64] for part in e.get("loc", ())],
-                   "msg": str(e.get("msg", ""))[:200]} for e in exc.errors()[:20]]
+        """FastAPI's 422 saying where and what, without the ``input`` (nor ``ctx``): the request is
+        never echoed (it may not even be encodable: a lone surrogate)."""
+        def safe(text: object, limit: int) -> str:
+            return str(text)[:limit].encode("utf-8", "replace").decode("utf-8")
+
+        detail = [{"type": e.get("type"), "loc": [safe(part, 64) for part in e.get("loc", ())],
+                   "msg": safe(e.get("msg", ""), 200)} for e in exc.errors()[:20]]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(BadInput)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsRefused, load_settings
 from reporting.vocabulary import ROLES
 
 if TYPE_CHECKING:
@@ -569,7 +569,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsRefused as exc:
+        print(f"agribot: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./agribot.db"
     content_dir: Path = DEFAULT_CONTENT_DIR
     files_dir: Path = Path("./agribot-files")  # generated charts and workbooks
+    # publish the province-level figures of GET /api/indicators to anyone (no login, no token);
+    # never the unit lists (per-commune values and who has not reported), which stay behind a login
+    publish_province_figures: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -121,15 +124,47 @@ class Settings(BaseSettings):
             if self.database_url.startswith("sqlite"):
                 problems.append("AGRIBOT_DATABASE_URL must point at PostgreSQL in production")
             password = self.admin_password.get_secret_value() if self.admin_password else ""
-            if len(password) < 12 or password in {"admin", "password", "changeme123"}:
-                problems.append("AGRIBOT_ADMIN_PASSWORD must be set to a strong value (12+ characters)")
+            weakness = password_weakness(password)
+            if weakness:
+                problems.append(f"AGRIBOT_ADMIN_PASSWORD is too weak ({weakness})")
             if self.telegram.webhook_url and not self.telegram.webhook_secret:
                 problems.append("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
             if problems:
-                raise ValueError("refusing to start in production: " + "; ".join(problems))
+                raise ValueError(REFUSAL + "; ".join(problems))
         return self
 
 
+REFUSAL = "refusing to start in production: "
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = "safely unguessable: moderate protection from offline slow-hash attacks"
+
+
+def password_weakness(password: str) -> str | None:
+    """Why ``password`` is too weak for the production admin account (zxcvbn's estimate), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"set it, {MIN_PASSWORD_LENGTH}+ characters"
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:100], user_inputs=["agribot", "admin", "nong", "nghiep"])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    warning = result["feedback"].get("warning") or "easy to guess"
+    return f"strength {result['score']}/4, need {MIN_PASSWORD_SCORE}: {warning.rstrip('.')}"
+
+
+class SettingsRefused(Exception):
+    """The settings cannot be used; ``str()`` is one line for the operator."""
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings once (environment, ``.env``, then explicit overrides)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings once (environment, ``.env``, then explicit overrides); a bad value or a
+    production refusal raises ``SettingsRefused`` with one line (no pydantic report)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False, include_input=False):
+            message = str(error["msg"]).removeprefix("Value error, ")
+            where = ".".join(str(part) for part in error["loc"])
+            lines.append(f"{where}: {message}" if where else message)
+        raise SettingsRefused("; ".join(lines)) from None

@@ -76,13 +76,14 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class InviteFailure(Base):
-    """Wrong codes typed by one chat identity, to slow down guessing."""
+class AttemptCounter(Base):
+    """Attempts in a time window, per scope (login-user, login-addr, invite-user, invite-addr) and
+    key; taken with one atomic ``UPDATE … RETURNING`` (reporting.attempts)."""
 
-    __tablename__ = "invite_failures"
+    __tablename__ = "attempt_counters"
 
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import areas
-from reporting.models import Invite, InviteFailure, Member, ReportingUnit
+from reporting import areas, attempts
+from reporting.models import Invite, Member, ReportingUnit
 from reporting.vocabulary import ROLES, UNIT_KIND, Role, UnitKind
 
 EXTENSION_OFFICER, COOPERATIVE, FARM = Role.EXTENSION_OFFICER, Role.COOPERATIVE, Role.FARM
@@ -22,8 +22,10 @@ CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "trang web", "c
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
 CODE_LENGTH = 8
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # codes one chat identity may try in FAILURE_WINDOW (a success starts afresh)
+MAX_PER_ADDRESS = 20  # codes one client address may try in FAILURE_WINDOW (a success gives its try back)
 FAILURE_WINDOW = timedelta(minutes=15)
+USER_SCOPE, ADDRESS_SCOPE = "invite-user", "invite-addr"
 
 
 class InviteError(Exception):
@@ -107,22 +109,19 @@ def _unit_for(session: Session, invite: Invite) -> ReportingUnit | None:
     return unit
 
 
-def _note_failure(session: Session, channel: str, user_id: str, now: datetime) -> None:
-    row = session.get(InviteFailure, (channel, user_id))
-    if row is None:
-        session.add(InviteFailure(channel=channel, user_id=user_id, count=1, window_start=now))
-    elif now - row.window_start > FAILURE_WINDOW:
-        row.count, row.window_start = 1, now
-    else:
-        row.count += 1
+def redeem(session: Session, *, channel: str, user_id: str, code: str, now: datetime,
+           address: str | None = None) -> Member:
+    """Bind (channel, user) to the invite's role and unit; the code can be used once.
 
-
-def redeem(session: Session, *, channel: str, user_id: str, code: str, now: datetime) -> Member:
-    """Bind (channel, user) to the invite's role and unit; the code can be used once."""
-    failures = session.get(InviteFailure, (channel, user_id))
-    if failures and failures.count >= MAX_FAILURES and now - failures.window_start <= FAILURE_WINDOW:
-        wait = failures.window_start + FAILURE_WINDOW - now
-        raise InviteError("slow_down", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+    Each try is counted before the code is looked at (reporting.attempts), per chat identity and,
+    where the channel knows it (the web chat), per client ``address``."""
+    identity = f"{channel}:{user_id}"[:160]
+    wait = attempts.take(session, scope=USER_SCOPE, key=identity, limit=MAX_FAILURES, window=FAILURE_WINDOW, now=now)
+    if address and not wait:
+        wait = attempts.take(session, scope=ADDRESS_SCOPE, key=address[:160], limit=MAX_PER_ADDRESS,
+                             window=FAILURE_WINDOW, now=now)
+    if wait:
+        raise InviteError("slow_down", wait_minutes=wait)
     invite = session.scalar(select(Invite).where(Invite.code_hash == _hash(code)).with_for_update())
     reason = None
     if invite is None:
@@ -134,7 +133,6 @@ def redeem(session: Session, *, channel: str, user_id: str, code: str, now: date
     elif invite.expires_at < now:
         reason = "expired"
     if reason is not None:
-        _note_failure(session, channel, user_id, now)
         raise InviteError(reason)
     assert invite is not None
     unit = _unit_for(session, invite)
@@ -150,8 +148,9 @@ def redeem(session: Session, *, channel: str, user_id: str, code: str, now: date
     member.invite_id = invite.id
     invite.used_at = now
     invite.used_by = f"{channel}:{user_id}"
-    if failures:
-        failures.count = 0
+    attempts.clear(session, scope=USER_SCOPE, key=identity)
+    if address:
+        attempts.release(session, scope=ADDRESS_SCOPE, key=address[:160])
     session.flush()
     return member
 

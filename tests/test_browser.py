@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import create_app
+from bot.channels import web_identity
 from bot.conversation.types import Reply
 from bot.runtime import create_runtime
 from bot.settings import Settings
@@ -69,8 +70,11 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
     page.fill("#text", "huu lung")
     page.click("form button")
     page.get_by_text("Câu hỏi «bep biogas nha toi lua yeu qua» đã được ghi lại").wait_for()
-    user = page.evaluate("localStorage.getItem('agribot.user')")
-    assert user and user.startswith("web-")
+    # who this browser is: a secret the server set, HttpOnly (no script reads it), no id in the page
+    secret = next(c for c in page.context.cookies() if c["name"] == web_identity.COOKIE)
+    assert secret["httpOnly"] and page.evaluate("document.cookie").find(web_identity.COOKIE) == -1
+    assert page.evaluate("localStorage.getItem('agribot.user')") is None
+    user = web_identity.user_id(secret["value"])
     # a message sent to this user later (a hand-over reply) shows up on the page
     rt = create_runtime(cfg)
     try:
@@ -82,7 +86,6 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
         rt.close()
     page.reload()  # the page polls on load and every 10 s
     page.get_by_text("Cán bộ xã trả lời: kiểm tra van khí nhé.").wait_for()
-    assert page.evaluate("localStorage.getItem('agribot.user')") == user
 
 
 def test_dashboard_login_indicators_match_api_and_workbook(site, page, tmp_path: Path) -> None:
@@ -101,7 +104,9 @@ def test_dashboard_login_indicators_match_api_and_workbook(site, page, tmp_path:
     page.locator("tr[data-indicator=household_waste_treatment_pct]").wait_for()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     shown = page.locator("tr[data-indicator=household_waste_treatment_pct] td.value").get_attribute("data-value")
-    api = httpx.get(f"{url}/api/indicators", params={"plan": "ls-ktth-nn-2030", "period": "2025"}).json()
+    session = next(c for c in page.context.cookies() if c["name"] == "agribot_session")
+    api = httpx.get(f"{url}/api/indicators", params={"plan": "ls-ktth-nn-2030", "period": "2025"},
+                    cookies={"agribot_session": session["value"]}).json()
     expected = next(i["value"] for i in api["indicators"] if i["id"] == "household_waste_treatment_pct")
     assert float(shown) == pytest.approx(expected, abs=0.01)
     for row in api["indicators"]:
@@ -138,7 +143,7 @@ def test_dashboard_invites_need_the_csrf_token_and_lock_out_guessers(site, page)
         for _ in range(5):
             client.post(f"{url}/admin/login", data={"username": "admin", "password": "guess"})
         locked = client.post(f"{url}/admin/login", data={"username": "admin", "password": PASSWORD})
-    assert locked.status_code == 401 and "tạm khoá" in locked.text
+    assert locked.status_code == 429 and "tạm khoá" in locked.text
 
 
 def test_a_new_answer_opens_at_its_start_and_the_full_card_is_one_tap_away(site, page) -> None:
@@ -168,7 +173,7 @@ def test_a_new_answer_opens_at_its_start_and_the_full_card_is_one_tap_away(site,
 def test_an_editor_teaches_the_bot_from_the_unanswered_page(site, page) -> None:
     url, _ = site
     question = "bã mía làm đệm lót heo được không"
-    httpx.post(f"{url}/api/chat", json={"user": "farmer-teach", "text": question})
+    httpx.post(f"{url}/api/chat", json={"text": question})  # a farmer's browser
     page.goto(url + "/admin/login")
     page.fill("input[name=password]", PASSWORD)
     page.click("form button")
@@ -178,7 +183,7 @@ def test_an_editor_teaches_the_bot_from_the_unanswered_page(site, page) -> None:
     row.get_by_role("button", name="Thêm làm câu hỏi mẫu").click()
     page.get_by_text("Bot dùng câu hỏi này ngay").wait_for()
     assert page.locator("tr", has_text=question).first.get_by_text("Đã là câu hỏi mẫu của thẻ").is_visible()
-    reply = httpx.post(f"{url}/api/chat", json={"user": "farmer-teach-2", "text": question}).json()["replies"]
+    reply = httpx.post(f"{url}/api/chat", json={"text": question}).json()["replies"]  # another farmer
     assert reply[0]["text"].startswith("📗 NGUYÊN LIỆU VÀ CHẾ PHẨM")
     wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)

@@ -87,6 +87,19 @@ def test_content_check_reports_each_problem_with_file_and_field(tmp_path: Path) 
     assert "cards/biogas/ro-ri-chay-no.md: body: missing section '## Lưu ý an toàn'" in report
 
 
+def test_serve_refuses_a_weak_production_password_in_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "AGRIBOT_ENVIRONMENT": "production", "AGRIBOT_ADMIN_PASSWORD": "password1234",
+           "AGRIBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"}
+    out = subprocess.run([*AGRIBOT, "serve", "--port", "9"], capture_output=True, text=True, encoding="utf-8",
+                         cwd=tmp_path, env=env, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr and "pydantic" not in out.stderr
+    assert lines[0].startswith("agribot: refusing to start in production: AGRIBOT_ADMIN_PASSWORD is too weak")
+
+
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     out = run("db", "upgrade", env_db=f"sqlite:///{db}")

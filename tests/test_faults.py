@@ -40,7 +40,7 @@ def test_database_stops_and_comes_back(postgres_schema_url, fake) -> None:  # no
         hook = httpx.post(f"{base}/telegram/webhook", json=tg.text_update(CHAT, "ủ rơm với urê"), headers=HEADERS,
                           timeout=30)
         assert hook.status_code == 503  # so Telegram delivers it again later
-        chat = httpx.post(f"{base}/api/chat", json={"user": "u", "text": "chào"}, timeout=30)
+        chat = httpx.post(f"{base}/api/chat", json={"text": "chào"}, timeout=30)
         assert chat.status_code == 503 and "thử lại" in chat.json()["detail"]
         proxy.start()  # back, on the same port: the service recovers by itself
         wait_for(lambda: httpx.get(f"{base}/healthz", timeout=30).status_code == 200, timeout=30)
@@ -101,8 +101,10 @@ def test_kill_9_in_the_middle_of_a_report_form(tmp_path: Path, engine: str) -> N
         code = people.create_invite(s, role=people.EXTENSION_OFFICER, commune_code=HUU_LUNG, now=NOW).code
     rt.close()
 
+    officer = httpx.Client(timeout=20)  # the officer's browser: its secret cookie outlives the restarts
+
     def say(**body):
-        r = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"user": "officer", **body}, timeout=20)
+        r = officer.post(f"http://127.0.0.1:{port}/api/chat", json=body)
         return r.json()["replies"]
 
     server = _serve(db, port, tmp_path)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import web_identity
 from bot.conversation.types import IncomingMessage, Reply
 from bot.runtime import create_runtime
 from bot.scheduling import jobs
@@ -44,8 +45,10 @@ def test_handover_round_trip_web_farmer_telegram_officer(settings, fake) -> None
         tg.queue(tg.text_update(CHAT, f"/start {code}"))
         wait_for(lambda: len(tg.sent(CHAT)) == 1)
 
+        farmer = httpx.Client(base_url=url, timeout=30)  # the farmer's browser, with its secret cookie
+
         def chat(**body):
-            return httpx.post(f"{url}/api/chat", json={"user": "farmer-web", **body}).json()["replies"]
+            return farmer.post("/api/chat", json=body).json()["replies"]
 
         assert "chưa có câu trả lời" in chat(text="máy tính bị virus, sửa ở đâu")[0]["text"]
         assert "xã" in chat(button="officer")[0]["text"]
@@ -62,19 +65,24 @@ def test_handover_round_trip_web_farmer_telegram_officer(settings, fake) -> None
         assert "Đã gửi câu trả lời" in texts(tg)[3]
 
         def later():
-            return httpx.get(f"{url}/api/chat/updates", params={"user": "farmer-web"}).json()["replies"]
+            return farmer.get("/api/chat/updates").json()["replies"]
 
+        stranger = httpx.Client(base_url=url)
+        stranger.post("/api/chat", json={"text": "chào"})  # another browser, with its own secret
+        assert stranger.get("/api/chat/updates").json()["replies"] == []
+        assert httpx.get(f"{url}/api/chat/updates").status_code == 401  # no secret, nothing to read
         answer = wait_for(later)
         assert "Bác gọi thú y xã đến ngay" in answer[0]["text"]
         assert later() == []  # delivered once
         rate = answer[0]["buttons"][0][0]["data"]
         assert "Cảm ơn bác đã đánh giá" in chat(button=rate)[0]["text"]
+        farmer_id = web_identity.user_id(farmer.cookies[web_identity.COOKIE])
     rt = create_runtime(cfg)
     try:
         with rt.sessions() as s:
             request = s.scalars(select(HandoverRequest)).one()
             assert (request.state, request.rating, request.commune_code) == ("answered", 1, HUU_LUNG)
-            assert s.get(ChatUser, ("web", "farmer-web")).commune_code == HUU_LUNG  # remembered
+            assert s.get(ChatUser, ("web", farmer_id)).commune_code == HUU_LUNG  # remembered
     finally:
         rt.close()
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.conversation.types import IncomingMessage
 from bot.runtime import create_runtime
+from bot.services import api_tokens, files
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
 from reporting import charts, demo, people
@@ -74,15 +75,18 @@ def test_cli_formats(seeded: Settings, tmp_path: Path) -> None:
 
 
 def test_http_json_xlsx_csv_agree(seeded: Settings) -> None:
-    with serve(create_app(seeded)) as url:
-        api = httpx.get(f"{url}/api/indicators", params={"plan": PLAN, "period": "2025"}).json()
-        book = httpx.get(f"{url}/api/indicators.xlsx", params={"plan": PLAN, "period": "2025"})
-        csv_text = httpx.get(f"{url}/api/indicators.csv", params={"plan": PLAN, "period": "2025"}).text
-        assert httpx.get(f"{url}/api/indicators", params={"plan": "x", "period": "2025"}).status_code == 404
-        assert httpx.get(f"{url}/api/indicators", params={"plan": PLAN, "period": "2025X"}).status_code == 422
-        assert httpx.get(f"{url}/api/indicators", params={"plan": PLAN}).status_code == 422
-        assert httpx.get(f"{url}/api/indicators",
-                         params={"plan": PLAN, "period": "2025", "commune": 26734}).status_code == 404
+    app = create_app(seeded)
+    with unit_of_work(app.state.runtime.sessions) as session:  # a province system's API token
+        token = api_tokens.create(session, name="Sở NN&MT", province_code=20, created_by="admin", now=NOW)
+    with serve(app) as url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as system:
+        api = system.get("/api/indicators", params={"plan": PLAN, "period": "2025"}).json()
+        book = system.get("/api/indicators.xlsx", params={"plan": PLAN, "period": "2025"})
+        csv_text = system.get("/api/indicators.csv", params={"plan": PLAN, "period": "2025"}).text
+        assert system.get("/api/indicators", params={"plan": "x", "period": "2025"}).status_code == 404
+        assert system.get("/api/indicators", params={"plan": PLAN, "period": "2025X"}).status_code == 422
+        assert system.get("/api/indicators", params={"plan": PLAN}).status_code == 422
+        assert system.get("/api/indicators",
+                          params={"plan": PLAN, "period": "2025", "commune": 26734}).status_code == 404
     cli = json.loads(run("indicators", "--plan", PLAN, "--period", "2025", "--format", "json",
                          env_db=seeded.database_url).stdout)
     assert api == cli
@@ -146,5 +150,7 @@ def test_official_gets_summary_chart_and_workbook_in_chat(seeded: Settings) -> N
     assert (seeded.files_dir / image.removeprefix("/files/")).read_bytes()[:4] == b"\x89PNG"
     assert load_workbook(seeded.files_dir / document.removeprefix("/files/")).sheetnames[0] == "Tổng hợp"
     with serve(create_app(seeded)) as url:
-        assert httpx.get(f"{url}{image}").content[:4] == b"\x89PNG"
+        assert httpx.get(f"{url}{image}").status_code == 401  # knowing the name is not enough
+        # the link a Zalo message carries holds the file's key
+        assert httpx.get(f"{url}{files.share_link(seeded.files_dir, image)}").content[:4] == b"\x89PNG"
         assert httpx.get(f"{url}/files/../../etc/passwd").status_code == 404

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsRefused, load_settings
+
+STRONG = "Lúa-Nước-2026-Hữu-Lũng"
 
 
 def test_the_readme_environment_names_fill_the_nested_channel_settings(monkeypatch) -> None:
@@ -33,5 +35,18 @@ def test_a_flat_override_changes_one_value_and_keeps_the_rest(monkeypatch) -> No
 
 def test_production_still_refuses_a_webhook_without_its_secret() -> None:
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET is required"):
-        Settings(environment="production", database_url="postgresql://db/agribot", admin_password="x" * 24,
+        Settings(environment="production", database_url="postgresql://db/agribot", admin_password=STRONG,
                  telegram_webhook_url="https://bot.example.vn/telegram/webhook")
+
+
+@pytest.mark.parametrize("weak", ["password1234", "aaaaaaaaaaaa", "admin", "qwertyuiop123", "Password2026!"])
+def test_production_refuses_an_admin_password_an_estimator_calls_weak(weak: str) -> None:
+    with pytest.raises(SettingsRefused) as refused:
+        load_settings(environment="production", database_url="postgresql://db/agribot", admin_password=weak)
+    line = str(refused.value)
+    assert "AGRIBOT_ADMIN_PASSWORD is too weak" in line and "\n" not in line and weak not in line
+
+
+def test_production_accepts_a_strong_admin_password() -> None:
+    settings = load_settings(environment="production", database_url="postgresql://db/agribot", admin_password=STRONG)
+    assert settings.environment == "production"

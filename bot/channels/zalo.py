@@ -165,8 +165,8 @@ class ZaloChannel:
         text = reply.text
         for ref, label in ((reply.image, "Ảnh"), (reply.document, "Tệp")):
             if ref:
-                link = f"{self.settings.public_url.rstrip('/')}{ref}" if self.settings.public_url and \
-                    ref.startswith(files.URL_PREFIX) else ref
+                link = f"{self.settings.public_url.rstrip('/')}{files.share_link(self.settings.files_dir, ref)}" \
+                    if self.settings.public_url and ref.startswith(files.URL_PREFIX) else ref  # a key: no login on Zalo
                 text = f"{text}\n{label}: {link}"
         if shown.rows:
             lead = "Bác trả lời bằng chữ cái (a, b, c…):" if letters else "Bác trả lời bằng số:"

@@ -35,6 +35,7 @@ class IncomingMessage:
     media_ref: str | None = None  # platform file id, or "lat,lon" for a location
     caption: str | None = None
     at: datetime = field(default_factory=utcnow)
+    client_address: str | None = None  # the web chat's client IP (invite tries are limited per address)
 
     def __post_init__(self) -> None:
         if not self.channel or not self.user_id:

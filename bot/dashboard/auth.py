@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.storage.db import unit_of_work
 from bot.storage.models import DashboardSession, DashboardUser
+from reporting import attempts
 from reporting.vocabulary import Role
 
 ADMIN_USERNAME = "admin"  # the account created at start-up (AGRIBOT_ADMIN_PASSWORD)
@@ -20,8 +22,10 @@ ADMIN_USERNAME = "admin"  # the account created at start-up (AGRIBOT_ADMIN_PASSW
 log = logging.getLogger(__name__)
 
 SESSION_TTL = timedelta(hours=12)
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # password checks per account in LOCKOUT (successes clear the count)
+MAX_PER_ADDRESS = 20  # password checks per client address in LOCKOUT (a success gives its slot back)
 LOCKOUT = timedelta(minutes=15)
+USER_SCOPE, ADDRESS_SCOPE = "login-user", "login-addr"
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -54,7 +58,7 @@ def ensure_admin(session: Session, *, password: str | None, now: datetime) -> st
             session.add(user)
         elif not check_password(password, user.password_hash):
             user.password_hash = hash_password(password)
-            user.failed_logins, user.locked_until = 0, None
+            attempts.clear(session, scope=USER_SCOPE, key=ADMIN_USERNAME)
     return generated
 
 
@@ -75,23 +79,32 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(session: Session, *, username: str, password: str, now: datetime) -> NewSession:
-    user = session.get(DashboardUser, username.strip())
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        raise LoginError("locked", minutes)
-    if user is None or not check_password(password, user.password_hash):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILURES:
-                user.locked_until, user.failed_logins = now + LOCKOUT, 0
-                log.warning("dashboard account locked after %d failed logins", MAX_FAILURES)
+def login(sessions: sessionmaker[Session], *, username: str, password: str, address: str | None,
+          now: datetime) -> NewSession:
+    """Check a password; the attempt is counted (committed) before the check, per account and
+    per client address, so parallel tries cannot pass the limits (reporting.attempts)."""
+    username = username.strip()
+    with unit_of_work(sessions) as session:
+        wait = attempts.take(session, scope=USER_SCOPE, key=username[:160], limit=MAX_FAILURES, window=LOCKOUT,
+                             now=now)
+        if address and not wait:
+            wait = attempts.take(session, scope=ADDRESS_SCOPE, key=address[:160], limit=MAX_PER_ADDRESS,
+                                 window=LOCKOUT, now=now)
+        user = session.get(DashboardUser, username)
+        stored = user.password_hash if user is not None else None
+    if wait:
+        log.warning("dashboard login refused: too many attempts (account or address)")
+        raise LoginError("locked", wait)
+    if stored is None or not check_password(password, stored):
         raise LoginError("wrong")
-    user.failed_logins, user.locked_until = 0, None
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    session.execute(delete(DashboardSession).where(DashboardSession.expires_at < now))
-    session.add(DashboardSession(token_hash=_hash(token), username=user.username, csrf_token=csrf, created_at=now,
-                                 expires_at=now + SESSION_TTL))
+    with unit_of_work(sessions) as session:
+        attempts.clear(session, scope=USER_SCOPE, key=username)
+        if address:
+            attempts.release(session, scope=ADDRESS_SCOPE, key=address[:160])
+        session.execute(delete(DashboardSession).where(DashboardSession.expires_at < now))
+        session.add(DashboardSession(token_hash=_hash(token), username=username, csrf_token=csrf, created_at=now,
+                                     expires_at=now + SESSION_TTL))
     return NewSession(token, csrf)
 
 

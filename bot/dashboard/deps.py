@@ -39,6 +39,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def client_address(request: Request) -> str | None:
+    """The client's IP address (behind a reverse proxy: uvicorn's ``--proxy-headers`` with
+    ``--forwarded-allow-ips`` makes it the address the proxy saw)."""
+    return request.client.host if request.client else None
+
+
 def get_account(request: Request, runtime: RuntimeDep) -> auth.Account:
     """The account of the session cookie (a database read: FastAPI runs it in its threadpool)."""
     with unit_of_work(runtime.sessions) as session:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.dashboard import auth
-from bot.dashboard.deps import COOKIE, AccountDep, RuntimeDep, csrf_ok
+from bot.dashboard.deps import COOKIE, RuntimeDep, client_address
 from bot.dashboard.pages import render
 from bot.storage.db import unit_of_work, utcnow
 
@@ -23,13 +23,13 @@ async def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 def login(request: Request, runtime: RuntimeDep, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)]) -> Response:
-    with unit_of_work(runtime.sessions) as session:
-        try:
-            new = auth.login(session, username=username, password=password, now=utcnow())
-        except auth.LoginError as exc:  # caught inside the unit of work: the failed attempt is counted
-            error = (f"Tài khoản tạm khoá vì nhập sai nhiều lần. Thử lại sau {exc.minutes} phút."
-                     if exc.reason == "locked" else "Sai tên đăng nhập hoặc mật khẩu.")
-            return render(request, "login.html", None, status_code=401, error=error)
+    try:
+        new = auth.login(runtime.sessions, username=username, password=password, address=client_address(request),
+                         now=utcnow())
+    except auth.LoginError as exc:
+        error = (f"Đăng nhập tạm khoá vì nhập sai nhiều lần. Thử lại sau {exc.minutes} phút."
+                 if exc.reason == "locked" else "Sai tên đăng nhập hoặc mật khẩu.")
+        return render(request, "login.html", None, status_code=429 if exc.reason == "locked" else 401, error=error)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(COOKIE, new.token, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=int(auth.SESSION_TTL.total_seconds()))
@@ -37,11 +37,11 @@ def login(request: Request, runtime: RuntimeDep, username: Annotated[str, Form(m
 
 
 @router.post("/logout")
-def logout(request: Request, runtime: RuntimeDep, account: AccountDep,
-           csrf: Annotated[str, Form()] = "") -> Response:
-    if csrf_ok(account, csrf):  # a wrong token still leaves this browser logged out
-        with unit_of_work(runtime.sessions) as session:
-            auth.logout(session, token=request.cookies.get(COOKIE))
+def logout(request: Request, runtime: RuntimeDep) -> Response:
+    """Always ends this browser's server session, CSRF token or not: a forged request can only log
+    its victim out (SameSite=Strict keeps even that from other sites), never in."""
+    with unit_of_work(runtime.sessions) as session:
+        auth.logout(session, token=request.cookies.get(COOKIE))
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

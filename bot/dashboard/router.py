@@ -15,10 +15,12 @@ from bot.dashboard import (
     login,
     questions,
     reports,
+    tokens,
     units,
 )
 
-PAGES = (login, indicators, completeness, reports, questions, invites, baseline, handovers, feedback, broadcasts, units)
+PAGES = (login, indicators, completeness, reports, questions, invites, baseline, handovers, feedback, broadcasts, units,
+         tokens)
 
 
 def dashboard_router() -> APIRouter:

@@ -24,7 +24,8 @@ def is_code_attempt(text: str) -> bool:
 def redeem(ctx: Context, code: str) -> list[Reply]:
     msg = ctx.message
     try:
-        member = people.redeem(ctx.session, channel=msg.channel, user_id=msg.user_id, code=code, now=msg.at)
+        member = people.redeem(ctx.session, channel=msg.channel, user_id=msg.user_id, code=code, now=msg.at,
+                                address=msg.client_address)
     except people.InviteError as exc:
         if exc.reason == "slow_down":
             return [Reply(ctx.t("invite_slow_down", minutes=exc.wait_minutes))]

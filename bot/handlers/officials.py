@@ -85,13 +85,15 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
             lines.append(ctx.t("completeness_line", form=c.title, period=c.period_name, received=c.received,
                                expected=c.expected, on_time=c.on_time, deadline=deadline))
     directory = ctx.services.settings.files_dir
+    owner = f"{ctx.message.channel}:{ctx.message.user_id}"  # the web chat's browser fetches its own files
     replies = [Reply("\n".join(lines))]
     chart_source = next((r for key in CHART_PREFERENCE for r in report.results if r.id == key), None) \
         or next((r for r in report.results if r.definition.is_ratio), None)
     if chart_source is not None:
-        image = files.save(directory, charts.by_commune(chart_source), "png", stem=chart_source.id)
+        image = files.save(directory, charts.by_commune(chart_source), "png", stem=chart_source.id,
+                           owner=owner)
         replies.append(Reply(ctx.t("chart_caption", title=chart_source.definition.title), image=image))
-    workbook = files.save(directory, to_xlsx(report, rates), "xlsx", stem=f"{plan.id}-{period.id}")
+    workbook = files.save(directory, to_xlsx(report, rates), "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
     return replies
 

@@ -1,15 +1,22 @@
-"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx`` and ``.csv``, and ``/files/<name>``."""
+"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx`` and ``.csv``, and ``/files/<name>``.
+
+All need a dashboard session or an API token (``bot.http.access``). With
+``AGRIBOT_PUBLISH_PROVINCE_FIGURES`` anyone reads the JSON's province-level figures; the unit
+lists (figures by commune, who has not reported) never leave without a login."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels import web_identity
+from bot.http.access import Reader, reader
 from bot.runtime import Runtime
 from bot.services import files
+from bot.storage.db import utcnow
 from reporting.completeness import completeness
 from reporting.exports import to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute
@@ -20,23 +27,42 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PlanId = Annotated[str, Query(min_length=1, max_length=64, description="plan id, e.g. ls-ktth-nn-2030")]
 PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2026S1, 2026Q3 or 202611")]
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
+NEED_LOGIN = "Cần đăng nhập bảng điều khiển hoặc mã API (Authorization: Bearer …)."
+NOT_YOURS = "Mã API hoặc tài khoản này không đọc được kế hoạch của tỉnh khác."
+DENIED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no dashboard session and no valid API token"},
+    403: {"description": "a plan of another province"},
+}
+
+
+def _need_login() -> HTTPException:
+    return HTTPException(401, NEED_LOGIN, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _province_only(data: dict) -> dict:
+    """The JSON without its unit lists: no figures by commune, no list of who has not reported."""
+    return {**data, "indicators": [{k: v for k, v in i.items() if k != "by_commune"} for i in data["indicators"]],
+            "completeness": [{k: v for k, v in c.items() if k != "missing"} for c in data["completeness"]]}
 
 
 def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period]:
     found = load_plans().get(plan)
     if found is None:
-        raise HTTPException(404, f"Không có kế hoạch «{plan}». Có: {', '.join(sorted(load_plans()))}")
+        raise HTTPException(404, f"Không có kế hoạch này. Có: {', '.join(sorted(load_plans()))}")
     try:
         parsed = parse(period)
     except ValueError as exc:
-        raise HTTPException(422, f"Kỳ «{period}» không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
+        raise HTTPException(422, "Kỳ không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
     if commune is not None and not area_communes(found, commune):
-        raise HTTPException(404, f"Xã mã {commune} không thuộc địa bàn của kế hoạch {plan}")
+        raise HTTPException(404, "Xã này không thuộc địa bàn của kế hoạch")
     return found, parsed
 
 
-def _build(runtime: Runtime, plan: str, period: str, commune: int | None) -> tuple[IndicatorReport, list]:
+def _build(runtime: Runtime, plan: str, period: str, commune: int | None,
+           who: Reader | None) -> tuple[IndicatorReport, list]:
     found, parsed = _inputs(plan, period, commune)
+    if who is not None and not who.reads(found.province_code):  # type: ignore[attr-defined]
+        raise HTTPException(403, NOT_YOURS)
     with runtime.sessions() as session:
         report = compute(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
         rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
@@ -46,33 +72,54 @@ def _build(runtime: Runtime, plan: str, period: str, commune: int | None) -> tup
 def indicators_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/api/indicators")
-    async def indicators(request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None) -> JSONResponse:
-        report, rates = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune)
-        return JSONResponse(to_json(report, rates))
+    async def _reader(request: Request) -> Reader:
+        who = await run_in_threadpool(reader, request, request.app.state.runtime)
+        if who is None:
+            raise _need_login()
+        return who
 
-    @router.get("/api/indicators.xlsx")
+    @router.get("/api/indicators", responses=DENIED)
+    async def indicators(request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        who = await run_in_threadpool(reader, request, runtime)
+        if who is None and not (runtime.settings.publish_province_figures and commune is None):
+            raise _need_login()
+        report, rates = await run_in_threadpool(_build, runtime, plan, period, commune, who)
+        data = to_json(report, rates)
+        return JSONResponse(data if who is not None else _province_only(data))
+
+    @router.get("/api/indicators.xlsx", responses=DENIED)
     async def indicators_xlsx(
         request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None
     ) -> Response:
-        report, rates = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune)
+        who = await _reader(request)
+        report, rates = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune, who)
         data = await run_in_threadpool(to_xlsx, report, rates)
         name = f"chi-tieu-{plan}-{period}{'-' + str(commune) if commune else ''}.xlsx"
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @router.get("/api/indicators.csv")
+    @router.get("/api/indicators.csv", responses=DENIED)
     async def indicators_csv(request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None) -> Response:
-        report, _ = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune)
+        who = await _reader(request)
+        report, _ = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune, who)
         name = f"chi-tieu-{plan}-{period}.csv"
         return Response(to_csv(report).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @router.get("/files/{name}")
-    async def generated_file(request: Request, name: str) -> FileResponse:
+    @router.get("/files/{name}", responses={**DENIED, 404: {"description": "no such file"}})
+    async def generated_file(request: Request, name: str,
+                             key: Annotated[str | None, Query(max_length=64)] = None) -> FileResponse:
+        """A chart or workbook: for a dashboard user or API token, the web chat browser it was
+        made for, or a link key (links sent through Zalo) until it expires."""
         runtime: Runtime = request.app.state.runtime
         path = files.resolve(runtime.settings.files_dir, name)
         if path is None:
             raise HTTPException(404, "Không tìm thấy tệp")
-        return FileResponse(path, filename=name)
+        web_user = web_identity.current_user(request)
+        owner = f"{web_identity.CHANNEL}:{web_user}" if web_user else None
+        if not files.may_fetch(path, user=owner, key=key, now=utcnow()) and \
+                await run_in_threadpool(reader, request, runtime) is None:
+            raise _need_login()
+        return FileResponse(path, filename=name, headers={"Cache-Control": "private, no-store"})
 
     return router

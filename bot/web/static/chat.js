@@ -1,15 +1,12 @@
 // Web chat: talks to POST /api/chat and polls GET /api/chat/updates. No build step.
+// Who is talking is the server's business: the page holds no user id; the browser sends the
+// HttpOnly secret cookie the server set with this page (same-origin requests carry it).
 (function () {
   "use strict";
   var log = document.getElementById("log");
   var form = document.getElementById("ask");
   var input = document.getElementById("text");
-  var KEY = "agribot.user";
-  var user = localStorage.getItem(KEY);
-  if (!user) {
-    user = "web-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
-    localStorage.setItem(KEY, user);
-  }
+  localStorage.removeItem("agribot.user");  // the old client-chosen id: no longer used
 
   function bubble(text, who) {
     var div = document.createElement("div");
@@ -71,10 +68,10 @@
 
   function send(body, echo) {
     if (echo) bubble(echo, "me");
-    body.user = user;
     scroll();
     return fetch("/api/chat", {
       method: "POST",
+      credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body)
     }).then(function (r) {
@@ -89,7 +86,7 @@
   }
 
   function poll() {
-    fetch("/api/chat/updates?user=" + encodeURIComponent(user))
+    fetch("/api/chat/updates", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { replies: [] }; })
       .then(function (data) { if (data.replies.length) showAll(data.replies); })
       .catch(function () {});
