@@ -117,3 +117,82 @@ def test_a_duplicate_is_refused_by_the_key_and_a_user_waits_for_their_earlier_up
             assert inbox.depth(s, now=utcnow()).waiting == 2
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_kill_9_while_replies_are_on_the_wire_loses_no_reply(
+        tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    """Replies cut off on the wire are not sent twice; every other reply goes out after the
+    restart at once (not after the lease), and each user's next message is answered too."""
+    db = f"sqlite:///{tmp_path / 'wire.db'}" if engine == "sqlite" else request.getfixturevalue("postgres_schema_url")
+    port, users = free_port(), 30
+    tg = FakeTelegram(hold_after=10)  # from the 11th reply on, Telegram gets them but never answers
+    with serve(tg.app()) as api:
+        env = _env(tg, api)
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            for question in ("ủ rơm với urê", "cá nổi đầu"):
+                for i in range(users):
+                    update = tg.text_update(40_000 + i, question)
+                    r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=HEADERS)
+                    assert r.status_code == 200
+            wait_for(tg.held.is_set, timeout=60)
+
+            # every first reply has reached "Telegram" (held ones time out, uncertain, and are not
+            # sent again); second messages of users already answered may be on the wire too
+            wait_for(lambda: len(tg.sent()) >= users, timeout=60)
+        finally:
+            _kill(server)
+        time.sleep(0.5)  # bytes written before the kill still arrive
+        tg.release.set()
+        on_the_wire = len(tg.sent()) - 10
+        assert on_the_wire >= users - 10
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            wait_for(lambda: len(tg.sent()) >= 2 * users, timeout=90)
+            time.sleep(3.0)  # anything sent twice would show now
+        finally:
+            _kill(server)
+    per_chat: dict[int, list[str]] = {}
+    for call in tg.sent():
+        per_chat.setdefault(int(call.params["chat_id"]), []).append(call.params["text"])
+    assert len(per_chat) == users
+    for replies in per_chat.values():  # both answers, once each, in the order asked: none lost
+        assert len(replies) == 2 and "Ủ RƠM VỚI URÊ" in replies[0] and "NỔI ĐẦU" in replies[1]
+    from bot.runtime import create_runtime
+
+    rt = create_runtime(Settings(database_url=db), load_content=False)
+    try:
+        with rt.sessions() as s:  # the replies cut off on the wire are counted, not sent again
+            assert s.scalar(select(func.sum(OutgoingMessage.uncertain))) == on_the_wire
+            assert s.scalar(select(func.count()).select_from(OutgoingMessage).where(
+                OutgoingMessage.state != "sent")) == 0
+    finally:
+        rt.close()
+
+
+def test_a_send_that_never_got_a_connection_is_sent_not_counted_uncertain() -> None:
+    """A call that timed out waiting for the connection pool never left: it is tried again
+    (it was counted as an uncertain, sent message before, and never reached Telegram)."""
+    import asyncio
+
+    from telegram.error import TimedOut
+
+    from bot.channels.telegram_limits import SendLimiter
+
+    calls: list[str] = []
+    async def callback() -> bool:
+        calls.append("call")
+        if len(calls) == 1:
+            try:
+                raise httpx.PoolTimeout("all connections busy")
+            except httpx.PoolTimeout as exc:
+                raise TimedOut("Pool timeout") from exc
+        return True
+
+    async def mark() -> None:
+        return None
+
+    limiter = SendLimiter(backoff_seconds=0.01)
+    result = asyncio.run(limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, mark))
+    assert result is True and calls == ["call", "call"]
