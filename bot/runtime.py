@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -72,10 +72,11 @@ class Runtime:
         assert self.presence is not None
         return self.presence.instance
 
-    def alive(self) -> set[int]:
-        """The numbers of the processes alive now (``bot.storage.presence``)."""
+    def alive(self, candidates: Iterable[int] = ()) -> set[int]:
+        """The numbers of the processes alive now (``bot.storage.presence``), among ``candidates``
+        (the owners of leased rows) where the database cannot tell."""
         assert self.presence is not None
-        return self.presence.alive()
+        return self.presence.alive(candidates)
 
     @cached_property
     def services(self) -> BotServices:

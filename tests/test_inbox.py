@@ -196,3 +196,50 @@ def test_a_send_that_never_got_a_connection_is_sent_not_counted_uncertain() -> N
     limiter = SendLimiter(backoff_seconds=0.01)
     result = asyncio.run(limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, mark))
     assert result is True and calls == ["call", "call"]
+
+
+def test_agribot_worker_takes_over_the_inbox_of_a_killed_serve(tmp_path: Path, postgres_schema_url: str) -> None:
+    """On PostgreSQL `agribot worker` drains the same inbox: when the serving process is killed
+    right after acknowledging a burst, the worker answers every update, each once."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db, port, n = postgres_schema_url, free_port(), 40
+    tg = FakeTelegram()
+    with serve(tg.app()) as api:
+        env = _env(tg, api)
+        server = _serve(db, port, tmp_path, **env)
+        worker_env = {**os.environ, "AGRIBOT_DATABASE_URL": db, "AGRIBOT_LOG_LEVEL": "info", **env}
+        with open(tmp_path / "worker.log", "ab") as log:
+            worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--concurrency", "4"], cwd=ROOT,
+                                      env=worker_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: b"draining the inbox" in (tmp_path / "worker.log").read_bytes(), timeout=60)
+            for i in range(n):
+                update = tg.text_update(50_000 + i, "ủ rơm với urê")
+                r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=HEADERS)
+                assert r.status_code == 200
+            _kill(server)  # every update acknowledged; many not handled yet
+            wait_for(lambda: len({int(c.params["chat_id"]) for c in tg.sent()}) == n, timeout=90)
+            time.sleep(3.0)  # anything answered twice would show now
+        finally:
+            if server.poll() is None:
+                _kill(server)
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert len(tg.sent()) == n  # each once
+
+
+def test_agribot_worker_refuses_sqlite_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "--database-url", f"sqlite:///{tmp_path / 'a.db'}",
+                           "worker"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "PostgreSQL" in done.stderr

@@ -103,6 +103,12 @@ def failed(session: Session, *, row_id: int, owner: int, error: str) -> None:
     row.claimed_at, row.owner, row.last_error = None, None, error[:500]
 
 
+def owners(session: Session) -> set[int]:
+    """The processes handling rows now."""
+    return {o for o in session.scalars(select(InboxUpdate.owner).where(
+        InboxUpdate.state == "working", InboxUpdate.owner.is_not(None)).distinct()) if o is not None}
+
+
 def recover(session: Session, *, now: datetime, lease: timedelta, alive: set[int]) -> int:
     """Rows whose process died (not ``alive``, or its lease ran out) are pending again."""
     result = session.execute(update(InboxUpdate).where(

@@ -57,9 +57,9 @@ class InboxWorker:
     def _housekeeping(self) -> None:
         """Take back the rows of processes that died; keep this process's leases."""
         lease = self.runtime.leases.lease
-        alive = self.runtime.alive()
         with unit_of_work(self.runtime.sessions) as session:
             inbox.renew(session, owner=self.runtime.instance, now=utcnow())
+            alive = self.runtime.alive(inbox.owners(session))
             again = inbox.recover(session, now=utcnow(), lease=lease, alive=alive)
         if again:
             log.warning("inbox: %d updates of a stopped process are handled again", again)

@@ -122,6 +122,12 @@ def undispatched(session: Session, *, message_id: int, part: int, uncertain: int
     session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(**values))
 
 
+def owners(session: Session) -> set[int]:
+    """The processes holding rows being sent."""
+    return {o for o in session.scalars(select(OutgoingMessage.owner).where(
+        OutgoingMessage.state == "sending", OutgoingMessage.owner.is_not(None)).distinct()) if o is not None}
+
+
 def recover(session: Session, *, now: datetime, lease: timedelta,
             alive: set[int] | None = None) -> tuple[int, int]:
     """Queue again the rows whose sender died (its owner is not ``alive``, or its lease ran out);

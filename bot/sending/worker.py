@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Literal, Protocol
 
 from sqlalchemy import func, select
@@ -38,7 +38,7 @@ class Runtime(Protocol):
     @property
     def instance(self) -> int: ...
 
-    def alive(self) -> set[int]: ...
+    def alive(self, candidates: Iterable[int] = ...) -> set[int]: ...
 
 
 class Dispatch:
@@ -170,8 +170,8 @@ class DeliveryWorker:
     def _recover(self) -> None:
         """Queue again the rows of processes that died while sending (their lease ran out)."""
         with unit_of_work(self.runtime.sessions) as session:
-            again, cut = delivery.recover(session, now=utcnow(), lease=self.runtime.leases.lease,
-                                          alive=self.runtime.alive())
+            alive = self.runtime.alive(delivery.owners(session))
+            again, cut = delivery.recover(session, now=utcnow(), lease=self.runtime.leases.lease, alive=alive)
         if again:
             log.warning("delivery: %d messages of a stopped process queued again (%d calls cut off by the stop "
                         "are not repeated)", again, cut)

@@ -4,15 +4,17 @@ Every process has a random ``instance`` number and writes it as the ``owner`` of
 leases (inbox updates, replies being sent). On PostgreSQL the process holds an advisory lock
 keyed by that number on a connection of its own; PostgreSQL drops the lock the moment the
 process dies (kill -9 included), so ``alive`` — the numbers whose lock is held — tells a dead
-owner from a live one without waiting for a lease to run out. On SQLite one process runs, so
-every owner but this process is dead.
+owner from a live one without waiting for a lease to run out. SQLite lives on one machine: there
+the number is the process id, and a process is alive while the operating system knows its id.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
+from collections.abc import Iterable
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
@@ -28,7 +30,9 @@ _ALIVE = text(
 class Presence:
     def __init__(self, engine: Engine, instance: int | None = None) -> None:
         self.engine = engine
-        self.instance = instance if instance is not None else secrets.randbelow(2**31 - 2) + 1
+        if instance is None:
+            instance = secrets.randbelow(2**31 - 2) + 1 if self.shared else os.getpid()
+        self.instance = instance
         self._connection: Connection | None = None
         self._lock = threading.Lock()
 
@@ -54,10 +58,11 @@ class Presence:
             connection.commit()
             self._connection = connection
 
-    def alive(self) -> set[int]:
-        """The instance numbers of the processes alive now (this one included)."""
+    def alive(self, candidates: Iterable[int] = ()) -> set[int]:
+        """The numbers of the processes alive now (this one included); on SQLite, among
+        ``candidates`` (the owners of leased rows)."""
         if not self.shared:
-            return {self.instance}
+            return {self.instance} | {pid for pid in candidates if _running(pid)}
         self.announce()
         with self.engine.connect() as connection:
             alive = {int(n) for n in connection.execute(_ALIVE, {"ns": NAMESPACE}).scalars()}
@@ -74,3 +79,13 @@ class Presence:
     def close(self) -> None:
         with self._lock:
             self._drop()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
