@@ -27,6 +27,7 @@ from bot.http.indicators_api import indicators_router
 from bot.http.limits import BAD_REQUEST, RequestLimits
 from bot.http.metrics import Metrics, RequestMetrics, metrics_router
 from bot.http.security_headers import SecurityHeaders
+from bot.receiving.worker import InboxWorker
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduling.scheduler import Scheduler
 from bot.sending import delivery
@@ -45,22 +46,23 @@ class Wiring:
     channels: Channels  # the enabled chat channels
     worker: DeliveryWorker  # sends the delivery queue through the channels (while this process leads)
     scheduler: Scheduler | None  # jobs and the worker, in the one leader process
+    inbox: InboxWorker  # handles the stored webhook and polling updates
 
 
 def wire(settings: Settings, runtime: Runtime | None = None) -> Wiring:
     """The one place that wires: engine, sessions, content and router (``create_runtime``), the
-    channels, the delivery worker and the scheduler."""
+    channels, the delivery worker, the scheduler and the inbox worker."""
     runtime = runtime or create_runtime(settings)
     channels = Channels(runtime, settings)
     worker = DeliveryWorker(runtime, channels.outlets())
     scheduler = Scheduler(runtime, worker) if settings.scheduler_enabled else None
-    return Wiring(runtime, channels, worker, scheduler)
+    return Wiring(runtime, channels, worker, scheduler, InboxWorker(runtime, channels.inlets()))
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (database, content, router) is created here unless given."""
     wiring = wire(settings, runtime)
-    runtime, channels, scheduler = wiring.runtime, wiring.channels, wiring.scheduler
+    runtime, channels, scheduler, inbox_worker = wiring.runtime, wiring.channels, wiring.scheduler, wiring.inbox
     zalo = channels.get(ZaloChannel)
 
     @asynccontextmanager
@@ -73,6 +75,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                         generated)
         runtime.leases.start(runtime.sessions)  # keeps the leases of the replies this process sends
         await channels.start()
+        inbox_worker.start()
         if scheduler is not None:
             scheduler.start()
         log.info("agribot %s ready with %d cards", __version__, len(runtime.services.library.cards))
@@ -81,12 +84,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            await inbox_worker.stop()
             await channels.stop()
             await runtime.leases.stop()
             runtime.close()
 
     app = FastAPI(title="agribot", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.inbox = inbox_worker
     app.state.scheduler = scheduler
     app.state.metrics = operations_metrics(runtime, scheduler)
     app.include_router(metrics_router())

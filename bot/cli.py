@@ -220,6 +220,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """More inbox workers in another process (PostgreSQL): stored updates are handled here and
+    their replies sent from here; this process may also become the scheduler's leader."""
+    import asyncio
+    import signal
+
+    from bot.app import wire
+
+    settings = _settings(args)
+    if not settings.database_url.startswith("postgresql"):
+        print("agribot worker needs PostgreSQL; on SQLite `agribot serve` handles the inbox itself", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> None:
+        wiring = wire(settings)
+        wiring.inbox.concurrency = args.concurrency
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        wiring.runtime.leases.start(wiring.runtime.sessions)
+        await wiring.channels.start_sending()
+        wiring.inbox.start()
+        if wiring.scheduler is not None:
+            wiring.scheduler.start()
+        logging.getLogger("bot.cli").info("agribot worker %d draining the inbox", wiring.runtime.instance)
+        try:
+            await stop.wait()
+        finally:
+            if wiring.scheduler is not None:
+                await wiring.scheduler.stop()
+            await wiring.inbox.stop()
+            await wiring.channels.stop()
+            await wiring.runtime.leases.stop()
+            wiring.runtime.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -564,6 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="handle stored webhook and polling updates in another process "
+                                           "(PostgreSQL); `serve` runs one in process")
+    worker.add_argument("--concurrency", type=_positive_int, default=16, help="updates handled at once (default 16)")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -34,6 +34,7 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
 from bot.storage.models import ProcessedDelivery
+from bot.storage.presence import Presence
 
 
 class DatabaseDown(Exception):
@@ -57,8 +58,26 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     leases: Leases = field(default_factory=Leases)
+    presence: Presence | None = None  # this process's identity as the owner of leased rows
+    inbox_arrived: asyncio.Event = field(default_factory=asyncio.Event)  # wakes this process's inbox worker
     _db_ok: bool = True
     _db_checked_at: float = -1e9
+
+    def __post_init__(self) -> None:
+        if self.presence is None:
+            self.presence = Presence(self.engine)
+
+    @property
+    def instance(self) -> int:
+        """This process's number, written as the owner of the rows it leases."""
+        assert self.presence is not None
+        return self.presence.instance
+
+    def alive(self, candidates: Iterable[int] = ()) -> set[int]:
+        """The numbers of the processes alive now (``bot.storage.presence``), among ``candidates``
+        (the owners of leased rows) where the database cannot tell."""
+        assert self.presence is not None
+        return self.presence.alive(candidates)
 
     @cached_property
     def services(self) -> BotServices:
@@ -120,7 +139,7 @@ class Runtime:
                 if replies:
                     row = delivery.enqueue(session, channel=message.channel, user_id=message.user_id,
                                            replies=replies, kind="reply", now=utcnow(), quiet=False,
-                                           claim_now=True)
+                                           claim_now=True, owner=self.instance)
                     session.flush()
                 message_id = row.id if row is not None else None
             if message_id is not None:
@@ -159,6 +178,8 @@ class Runtime:
         return ok
 
     def close(self) -> None:
+        if self.presence is not None:
+            self.presence.close()
         self.engine.dispose()
 
 

@@ -281,3 +281,16 @@ def test_an_official_gets_the_chart_and_workbook_as_files(settings, fake, tmp_pa
     photo = tg.sent(CHAT, "sendPhoto")[0].params
     document = tg.sent(CHAT, "sendDocument")[0].params
     assert photo["photo"].endswith(".png") and document["document"].endswith(".xlsx")
+
+
+def test_deeply_nested_json_gets_400_without_an_echo(settings, fake) -> None:
+    _tg, api = fake
+    cfg = tg_settings(settings, api, telegram_webhook_url="https://example.invalid/telegram/webhook",
+                      telegram_webhook_secret=SECRET)
+    nested = b'{"update_id": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with agribot(cfg) as url:
+        r = httpx.post(f"{url}/telegram/webhook", content=nested,
+                       headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "content-type": "application/json"})
+        assert r.status_code == 400 and b"[[" not in r.content
+        # the secret is checked first: without it, the same body is refused unread
+        assert httpx.post(f"{url}/telegram/webhook", content=nested).status_code == 401

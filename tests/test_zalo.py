@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
 from bot.storage.models import OAuthToken, ReplyWindow
 from tests.fakes.server import serve, wait_for
-from tests.fakes.zalo_api import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, post_event
+from tests.fakes.zalo_api import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, post_event, sign
 
 USER = "zalo-user-1"
 
@@ -70,9 +70,15 @@ def test_bad_signature_401_and_malformed_400(zalo) -> None:
     with serve(create_app(cfg)) as url, httpx.Client() as client:
         assert post_event(client, url, fake.event(USER, "chào"), good_signature=False).status_code == 401
         r = client.post(f"{url}/zalo/webhook", content=b"not json", headers={"X-ZEvent-Signature": "mac=x"})
-        assert r.status_code == 400
+        assert r.status_code == 401  # the signature is checked on the raw body, before it is parsed
         r = client.post(f"{url}/zalo/webhook", json={"event_name": "user_send_text"})
         assert r.status_code == 401
+        timestamp = str(int(time.time() * 1000))  # signed, but nested 100,000 deep
+        nested = b'{"timestamp": "' + timestamp.encode() + b'", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        r = client.post(f"{url}/zalo/webhook", content=nested, headers={"X-ZEvent-Signature": sign(nested, timestamp)})
+        assert r.status_code == 400 and b"[[" not in r.content
+        unsigned = client.post(f"{url}/zalo/webhook", content=nested, headers={"X-ZEvent-Signature": "mac=0"})
+        assert unsigned.status_code == 401
         time.sleep(0.3)
     assert fake.messages == []
 

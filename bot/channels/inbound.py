@@ -1,11 +1,12 @@
-"""The one way in for a platform's messages, after its adapter verified and parsed the update.
+"""The one way in for a platform's messages, after its adapter verified, stored (the inbox,
+``bot.receiving``) and parsed the update.
 
 ``receive``: a typed key of a button shown as a list becomes that button; the message is handled
 exactly once (``Runtime.handle_once``, keyed by the platform's delivery id, the replies queued in
 the same transaction); while the database is down it waits and tries again; then the replies
 go out through the channel's outlet, holding the queue row, so a crash loses and repeats
-nothing. Webhook routes answer 503 while the database is down (``database_down``), so the
-platform delivers again later.
+nothing. Webhook routes answer 503 when the update cannot be stored (``unavailable``), so the
+platform delivers it again later.
 
 The web chat and the console answer in the request instead (``Runtime.handle``).
 """
@@ -50,8 +51,6 @@ async def receive(runtime: Runtime, channel: Channel, message: IncomingMessage, 
     return None
 
 
-async def database_down(runtime: Runtime) -> JSONResponse | None:
-    """For a webhook route: 503 while the database is down (the platform delivers again later)."""
-    if await runtime.database_available():
-        return None
+def unavailable() -> JSONResponse:
+    """For a webhook route that could not store an update: 503 (the platform delivers it again)."""
     return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "30"})

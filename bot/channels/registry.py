@@ -16,6 +16,7 @@ from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChannel
 from bot.channels.zalo import ZaloChannel
+from bot.receiving.worker import Inlet
 from bot.runtime import Runtime
 from bot.sending.worker import Outlet
 from bot.settings import Settings
@@ -61,6 +62,11 @@ class Channels:
         """For the delivery queue: channel name → how a queued message is sent there."""
         return {name: channel.deliver for name, channel in self._on.items()}
 
+    def inlets(self) -> dict[str, Inlet]:
+        """For the inbox: channel name → how a stored update is handled (channels with an inbox)."""
+        return {name: inlet for name, channel in self._on.items()
+                if (inlet := getattr(channel, "inlet", None)) is not None}
+
     def include(self, app: FastAPI) -> None:
         """Every adapter's routes (a disabled channel's webhook answers 404) and
         ``app.state.<name>``, the channel the routes use (None when disabled)."""
@@ -71,6 +77,13 @@ class Channels:
     async def start(self) -> None:
         for channel in self:
             await channel.start()
+
+    async def start_sending(self) -> None:
+        """Only what sending needs (``agribot worker``): no webhook registered, no polling."""
+        for channel in self:
+            start = getattr(channel, "start_sending", None)
+            if start is not None:
+                await start()
 
     async def stop(self) -> None:
         for channel in self:

@@ -1,8 +1,10 @@
 """Telegram through python-telegram-bot: polling or webhook, one IncomingMessage per update.
 
 No Telegram type leaves this module: updates become ``IncomingMessage`` and ``Reply`` objects
-become Bot API calls. Every update is handled once (``bot.channels.inbound``, keyed by
-update_id), a user's updates one after another, different users concurrently.
+become Bot API calls. Every update, from the webhook or from polling, is first stored in the
+inbox (``bot.receiving.inbox``: before the webhook's 200, before polling confirms it); inbox
+workers hand it to ``inlet``, which parses it and handles it once (``bot.channels.inbound``,
+keyed by update_id), a user's updates one after another, different users concurrently.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import json
 import logging
 import re
-from collections import defaultdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -27,17 +30,21 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import Forbidden, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
-from bot.channels import inbound
+from bot.channels import inbound, webhook_body
 from bot.channels.base import Capabilities
 from bot.channels.telegram_limits import SendLimiter
 from bot.conversation.split import MAX_MESSAGE_CHARS
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.receiving import inbox
 from bot.runtime import Runtime
+from bot.sending.on_wire import OnWireTransport
 from bot.sending.worker import Dispatch
 from bot.services import files
 from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 COMMANDS = ("start", "menu", "hoi", "help")
+ALLOWED_UPDATES = ["message", "callback_query", "edited_message"]
+POLL_SECONDS = 25
 _HEADING = re.compile(r"^(📗|▶|⚠️)")
 
 
@@ -89,6 +98,22 @@ def _media(message: Message) -> tuple[MediaKind, str | None] | None:
         return MediaKind.LOCATION, f"{message.location.latitude},{message.location.longitude}"
     if message.document:
         return MediaKind.DOCUMENT, message.document.file_id
+    return None
+
+
+def update_user(data: dict[str, Any]) -> str | None:
+    """The chat an update belongs to, read from the raw update without building it (for the
+    inbox's order per user); None when it names none."""
+    for key in ("message", "edited_message", "callback_query"):
+        part = data.get(key)
+        if isinstance(part, dict):
+            message = part.get("message") if key == "callback_query" else part
+            chat = message.get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return str(chat["id"])
+            sender = part.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return str(sender["id"])
     return None
 
 
@@ -146,14 +171,12 @@ class TelegramChannel:
             .base_url(api_base_url(settings.telegram.api_base_url))
             .base_file_url(api_base_url(settings.telegram.api_base_url).removesuffix("/bot") + "/file/bot")
             .rate_limiter(self.limiter)
-            .concurrent_updates(True)
+            # a call is marked on the wire at its first byte (bot.sending.on_wire)
+            .request(HTTPXRequest(httpx_kwargs={"transport": OnWireTransport(max_connections=256)}))
+            .updater(None)  # updates go to the inbox (the webhook route, or ``_poll``)
         )
-        if self.webhook_mode:
-            builder = builder.updater(None)
         self.application: Application = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
-        self._user_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._poller: asyncio.Task[None] | None = None
 
     @property
     def webhook_mode(self) -> bool:
@@ -170,30 +193,78 @@ class TelegramChannel:
             await app.bot.set_webhook(
                 url=str(self.settings.telegram.webhook_url),
                 secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=["message", "callback_query", "edited_message"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         else:
             await app.bot.delete_webhook()
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=["message", "callback_query", "edited_message"])
-        await app.start()
+            self._poller = asyncio.create_task(self._poll())
         log.info("telegram started in %s mode", "webhook" if self.webhook_mode else "polling")
 
+    async def start_sending(self) -> None:
+        """Only send (``agribot worker``): no webhook registered, no polling."""
+        await self.application.initialize()
+
     async def stop(self) -> None:
-        app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        if self._poller is not None:
+            self._poller.cancel()
+            try:
+                await self._poller
+            except asyncio.CancelledError:
+                pass
+            self._poller = None
+        await self.application.shutdown()
 
-    async def feed(self, data: dict[str, Any]) -> None:
-        """Queue one webhook update for processing (returns at once)."""
-        update = Update.de_json(data, self.application.bot)
-        await self.application.update_queue.put(update)
+    # -- receiving -------------------------------------------------------------------------
+    def readable(self, data: dict[str, Any]) -> bool:
+        """The update parses as python-telegram-bot parses it (a webhook answers 400 if not)."""
+        try:
+            Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            log.info("malformed telegram update rejected: %s", type(exc).__name__)
+            return False
+        return True
 
-    # -- processing ----------------------------------------------------------------------
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def store(self, data: dict[str, Any], body: str) -> bool:
+        """Write one update to the inbox (committed); False for a duplicate."""
+        with unit_of_work(self.runtime.sessions) as session:
+            return inbox.accept(session, channel=CHANNEL, update_id=str(data["update_id"]),
+                                user_id=update_user(data), body=body, now=utcnow())
+
+    async def _poll(self) -> None:
+        """Long polling into the inbox: a batch is stored before the next call confirms it
+        (getUpdates with the next offset), so a crash loses no update and stores none twice."""
+        bot = self.application.bot
+        offset: int | None = None
+        wait = 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES)
+                if updates:
+                    await asyncio.to_thread(self._store_polled, updates)
+                    offset = updates[-1].update_id + 1
+                    self.runtime.inbox_arrived.set()
+                wait = 1.0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Telegram or the database away: try again, the offset unchanged
+                log.warning("telegram polling: %s; trying again in %.0f s", type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 30.0)
+
+    def _store_polled(self, updates: tuple[Update, ...]) -> None:
+        with unit_of_work(self.runtime.sessions) as session:
+            for update in updates:
+                data = update.to_dict()
+                inbox.accept(session, channel=CHANNEL, update_id=str(update.update_id), user_id=update_user(data),
+                             body=json.dumps(data, ensure_ascii=False), now=utcnow())
+
+    async def inlet(self, body: str) -> None:
+        """Handle one update from the inbox (``bot.receiving.worker``)."""
+        try:
+            update = Update.de_json(json.loads(body), self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            log.info("a stored telegram update cannot be read: %s", type(exc).__name__)
+            return
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer()  # always, so the button stops spinning
@@ -202,13 +273,11 @@ class TelegramChannel:
         message = to_incoming(update)
         if message is None:
             return
-        async with self._user_locks[message.user_id]:
-            chat_id = int(message.user_id)
-            try:
-                await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as exc:
-                log.info("typing action failed: %s", exc)
-            await inbound.receive(self.runtime, self, message, f"update:{update.update_id}")
+        try:
+            await self.application.bot.send_chat_action(int(message.user_id), ChatAction.TYPING)
+        except TelegramError as exc:
+            log.info("typing action failed: %s", exc)
+        await inbound.receive(self.runtime, self, message, f"update:{update.update_id}")
 
     async def send(self, chat_id: int, replies: list[Reply], dispatch: Dispatch | None = None) -> bool:
         """Send replies in order; False (and the user marked inactive) if they blocked the bot.
@@ -263,9 +332,6 @@ class TelegramChannel:
         path = files.resolve(self.settings.files_dir, ref)
         return InputFile(path.read_bytes(), filename=path.name) if path else ref
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram update failed: %s", context.error, exc_info=context.error)
-
 
 def telegram_router() -> APIRouter:
     router = APIRouter()
@@ -280,19 +346,21 @@ def telegram_router() -> APIRouter:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not expected or not hmac.compare_digest(given, expected):
             return JSONResponse({"detail": "bad secret token"}, status_code=401)
-        try:
-            data = await request.json()
-        except ValueError:
+        parsed = webhook_body.parse(await request.body())
+        if parsed is None:
             return JSONResponse({"detail": "body is not JSON"}, status_code=400)
-        if (down := await inbound.database_down(channel.runtime)) is not None:
-            return down
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        data, body = parsed
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
-        try:
-            await channel.feed(data)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            log.info("malformed telegram update rejected: %s", exc)
+        if not channel.readable(data):
             return JSONResponse({"detail": "malformed update"}, status_code=400)
+        try:
+            new = await asyncio.to_thread(channel.store, data, body)
+        except OperationalError:
+            return inbound.unavailable()  # Telegram delivers it again later
+        if new:
+            channel.runtime.inbox_arrived.set()
         return JSONResponse({"ok": True})
 
     return router

@@ -5,9 +5,11 @@ waits ``retry_after`` (holding back every other send meanwhile) and retries that
 on a network error where nothing reached Telegram it retries with backoff. A timed-out call
 is not retried, because Telegram may already have delivered it (no duplicates).
 
-``rate_limit_args`` may carry a "going on the wire" callback: it runs once the call has its
-slot, just before the request is made (the delivery queue records the call there, so a crash
-during the request never makes it twice).
+``rate_limit_args`` may carry a "going on the wire" callback: it runs when the request's first
+byte is about to be written (``bot.sending.on_wire``: after the slot, the connection pool and
+the connect), so the delivery queue records the call there and a crash during the request never
+makes it twice. A call that timed out before its first byte (waiting for a connection, or
+connecting) was not sent: it is tried again like a network error.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
+
+from bot.sending import on_wire
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ CHAT_SENDS = ("send", "edit", "copy", "forward")
 UNLIMITED = {"getUpdates", "getMe", "answerCallbackQuery", "setWebhook", "deleteWebhook",
              "setMyCommands", "getWebhookInfo", "sendChatAction", "close", "logOut"}
 MAX_CHATS = 10_000
-OnWire = Callable[[], Awaitable[None]]
+OnWire = on_wire.OnWire
 NETWORK_RETRIES = 3
 
 
@@ -73,13 +77,18 @@ class SendLimiter(BaseRateLimiter[OnWire]):
         chat_id = data.get("chat_id")
         if chat_id is not None and endpoint.startswith(CHAT_SENDS):
             async with self._chat_limiter(chat_id), self._overall:
-                if on_wire is not None:
-                    await on_wire()
-                return await callback(*args, **kwargs)
+                return await self._call(callback, args, kwargs, on_wire)
         async with self._overall:
-            if on_wire is not None:
-                await on_wire()
+            return await self._call(callback, args, kwargs, on_wire)
+
+    @staticmethod
+    async def _call(callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any, kwargs: dict[str, Any],
+                    mark: OnWire | None) -> JSON:
+        token = on_wire.CURRENT.set(mark)  # run by the transport at the first byte
+        try:
             return await callback(*args, **kwargs)
+        finally:
+            on_wire.CURRENT.reset(token)
 
     async def process_request(
         self,
@@ -108,8 +117,13 @@ class SendLimiter(BaseRateLimiter[OnWire]):
                     await asyncio.sleep(wait)
                 finally:
                     self._open.set()
-            except TimedOut:
-                raise  # may have been delivered: never send it again
+            except TimedOut as exc:
+                if not on_wire.not_sent(exc):
+                    raise  # may have been delivered: never send it again
+                network_tries += 1  # timed out before its first byte: not sent, so tried again
+                if network_tries > NETWORK_RETRIES:
+                    raise NetworkError("no connection to Telegram") from exc
+                await asyncio.sleep(self._backoff * 2 ** (network_tries - 1))
             except NetworkError:
                 network_tries += 1
                 if network_tries > NETWORK_RETRIES or endpoint == "getUpdates":

@@ -1,7 +1,9 @@
 """Zalo Official Account: signed webhook in, customer-service messages out.
 
 No Zalo payload leaves this module: events become ``IncomingMessage`` and replies become calls
-to ``POST {base}/v3.0/oa/message/cs``. Facts in ../shared/design.md: the signature is
+to ``POST {base}/v3.0/oa/message/cs``. The webhook checks the signature on the raw body before
+parsing it, stores the event in the inbox (``bot.receiving.inbox``) before its 200, and inbox
+workers hand it to ``inlet``. Facts in ../shared/design.md: the signature is
 ``mac=`` + SHA-256 hex of app_id + raw body + timestamp + OA secret key; error -216 means the
 access token expired (refreshed once, by one refresher, the new pair stored atomically: see
 ``bot.channels.zalo_tokens``); free replies are 8 messages within 48 hours of the user's last
@@ -13,22 +15,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
+import re
 import time
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.channels import inbound, reply_window
+from bot.channels import inbound, reply_window, webhook_body
 from bot.channels.base import Capabilities, Shown, keyed, remember_keys
 from bot.channels.zalo_tokens import TokenUnavailable, ZaloTokens
 from bot.conversation.split import split_text
 from bot.conversation.types import IncomingMessage, MediaKind, Reply
+from bot.receiving import inbox
 from bot.runtime import Runtime
+from bot.sending import on_wire
 from bot.sending.worker import Dispatch
 from bot.services import files
 from bot.settings import Settings
@@ -41,6 +46,8 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 BUTTON_MARK = "#b:"  # payload of an oa.query.hide button: the bot's own callback data
 MAX_TITLE = 100
 TOKEN_EXPIRED = -216
+# the "timestamp" values of a raw body: the signature covers it, so it is read before parsing
+_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
 _MEDIA = {
     "user_send_image": MediaKind.PHOTO, "user_send_gif": MediaKind.PHOTO, "user_send_audio": MediaKind.VOICE,
     "user_send_video": MediaKind.VIDEO, "user_send_sticker": MediaKind.STICKER,
@@ -63,6 +70,23 @@ def _attachment_ref(message: dict[str, Any]) -> str | None:
         return f"{coordinates.get('latitude')},{coordinates.get('longitude')}"
     ref = payload.get("url") or payload.get("id")
     return str(ref)[:255] if ref else None
+
+
+def delivery_id(event: dict[str, Any]) -> str:
+    """The event's id: its msg_id, else its timestamp and sender (the inbox's unique key and the
+    conversation step's, so a repeated event is answered once)."""
+    message = event.get("message")
+    msg_id = message.get("msg_id") if isinstance(message, dict) else None
+    sender = event.get("sender")
+    user = sender.get("id") if isinstance(sender, dict) else None
+    key = f"msg:{msg_id}" if msg_id else f"ts:{event.get('timestamp')}:{user}"
+    return key if len(key) <= 128 else "sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
+def sender_of(event: dict[str, Any]) -> str | None:
+    sender = event.get("sender")
+    user = sender.get("id") if isinstance(sender, dict) else None
+    return str(user)[:128] if isinstance(user, str | int) and not isinstance(user, bool) else None
 
 
 def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
@@ -110,14 +134,11 @@ class ZaloChannel:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=settings.zalo.http_timeout)
         self.tokens = ZaloTokens(runtime.sessions, settings, self.http)
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         return None  # Zalo calls the webhook; nothing to connect to
 
     async def stop(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.http.aclose()
 
     def needs_reauth(self) -> bool:
@@ -130,6 +151,15 @@ class ZaloChannel:
         expected = signature(self.settings.zalo.app_id, raw, timestamp, secret.get_secret_value())
         return hmac.compare_digest(header.encode(), expected.encode())
 
+    def signed_timestamp(self, raw: bytes, header: str) -> str | None:
+        """The body's timestamp that the signature was made with, read from the raw bytes before
+        any parsing; None when no timestamp in the body matches the signature."""
+        for found in _TIMESTAMP.finditer(raw[:1_000_000]):
+            timestamp = found.group(1).decode()
+            if self.verify(raw, header, timestamp):
+                return timestamp
+        return None
+
     def is_stale(self, timestamp: str) -> bool:
         try:
             sent = int(timestamp) / 1000
@@ -137,26 +167,24 @@ class ZaloChannel:
             return True
         return abs(time.time() - sent) > self.settings.zalo.replay_seconds
 
-    def accept(self, event: dict[str, Any]) -> None:
-        """Process an event in the background (the webhook has answered already)."""
-        task = asyncio.create_task(self._process(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def store(self, event: dict[str, Any], body: str) -> bool:
+        """Write one event to the inbox (committed); False for a duplicate."""
+        with unit_of_work(self.runtime.sessions) as session:
+            return inbox.accept(session, channel=CHANNEL, update_id=delivery_id(event), user_id=sender_of(event),
+                                body=body, now=utcnow())
 
-    async def _process(self, event: dict[str, Any]) -> None:
-        try:
-            message = to_incoming(event)
-            if message is None:
-                return
-            delivery = f"msg:{message.message_id}" if message.message_id else \
-                f"ts:{event.get('timestamp')}:{message.user_id}"
+    async def inlet(self, body: str) -> None:
+        """Handle one event from the inbox (``bot.receiving.worker``)."""
+        parsed = webhook_body.parse(body.encode())
+        event = parsed[0] if parsed is not None else None
+        message = to_incoming(event) if isinstance(event, dict) else None
+        if event is None or message is None:
+            return
 
-            def window_opens(session: Session) -> None:
-                reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
+        def window_opens(session: Session) -> None:
+            reply_window.note_inbound(session, channel=CHANNEL, user_id=message.user_id, at=utcnow())
 
-            await inbound.receive(self.runtime, self, message, delivery, also=window_opens)
-        except Exception:
-            log.exception("zalo event failed")
+        await inbound.receive(self.runtime, self, message, delivery_id(event), also=window_opens)
 
     # -- outbound --------------------------------------------------------------------------
     def _bodies(self, user_id: str, shown: Shown, letters: bool) -> list[dict[str, Any]]:
@@ -229,11 +257,14 @@ class ZaloChannel:
         for attempt in range(2):
             if attempt:
                 token = await self.tokens.usable()  # the one the refresh stored
-            await dispatch.before()
-            try:
-                response = await self.http.post(url, headers={"access_token": token}, json=body)
+            try:  # marked on the wire at its first byte (bot.sending.on_wire)
+                response = await self.http.post(url, headers={"access_token": token}, json=body,
+                                                extensions={"trace": on_wire.trace(dispatch.before)})
                 data = response.json()
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
+                if on_wire.not_sent(exc):
+                    await dispatch.refused()
+                    raise ZaloUnreachable(type(exc).__name__) from exc  # not sent: the queue tries again
                 log.warning("zalo send timed out: it may have arrived, so it is not sent again")
                 await dispatch.after(uncertain=True)
                 return True
@@ -263,23 +294,26 @@ def zalo_router() -> APIRouter:
         if channel is None:
             return JSONResponse({"detail": "Zalo is not enabled"}, status_code=404)
         raw = await request.body()
-        try:
-            event = json.loads(raw)
-        except ValueError:
-            return JSONResponse({"detail": "body is not JSON"}, status_code=400)
-        if not isinstance(event, dict):
-            return JSONResponse({"detail": "not a Zalo event"}, status_code=400)
-        timestamp = str(event.get("timestamp") or "")
-        if not channel.verify(raw, request.headers.get(SIGNATURE_HEADER, ""), timestamp):
+        timestamp = channel.signed_timestamp(raw, request.headers.get(SIGNATURE_HEADER, ""))
+        if timestamp is None:  # checked on the raw body, before it is parsed
             return JSONResponse({"detail": "bad signature"}, status_code=401)
+        parsed = webhook_body.parse(raw)
+        if parsed is None:
+            return JSONResponse({"detail": "body is not JSON"}, status_code=400)
+        event, body = parsed
+        if not isinstance(event, dict) or str(event.get("timestamp") or "") != timestamp:
+            return JSONResponse({"detail": "not a Zalo event"}, status_code=400)
         if event.get("app_id") not in (None, channel.settings.zalo.app_id):
             return JSONResponse({"detail": "wrong app"}, status_code=401)
-        if (down := await inbound.database_down(channel.runtime)) is not None:
-            return down
         if channel.is_stale(timestamp):
             log.info("zalo event with stale timestamp ignored (replay?)")
             return JSONResponse({"ok": True, "ignored": "stale timestamp"})
-        channel.accept(event)
+        try:
+            new = await asyncio.to_thread(channel.store, event, body)
+        except OperationalError:
+            return inbound.unavailable()  # Zalo delivers it again later
+        if new:
+            channel.runtime.inbox_arrived.set()
         return JSONResponse({"ok": True})
 
     return router

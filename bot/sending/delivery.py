@@ -5,14 +5,19 @@ e.g. outside Zalo's free-reply window). Quiet hours (21:00–06:30 Vietnam time)
 and broadcasts until morning. A channel that cannot send for now holds its rows (``hold``) until
 it can again (``release_held``). The queue is changed only through this module.
 
-Crash safety. "sending" is a lease that the sending process renews (``renew``); when a process
-dies, its rows' leases run out and ``recover`` queues them again. Each platform call of a row
-is numbered: ``dispatching`` marks the call on the wire before it is made (and counts the
-calls before it done); the row's outcome counts the last one. A recovered row goes on after
-the calls already made; the one call that was on the wire when the process died is not made
-again (the platform most likely has it) and is counted in ``uncertain``. So a kill -9 neither
-loses nor repeats a message, except a call killed in the microseconds between its mark and
-its first byte on the wire.
+Crash safety. "sending" is a lease held by one process (``owner``, see
+``bot.storage.presence``) that renews it (``renew``); when that process dies its rows are
+queued again by ``recover`` at once (PostgreSQL drops a dead process's presence lock; on SQLite
+the one process restarted owns nothing), or when the lease runs out (a process cut off from the
+database). Each platform call of a row is numbered: ``dispatching`` marks the call on the wire
+when its first byte is about to be written (after the connection pool and the connect, see
+``bot.sending.on_wire``) and counts the calls before it done; the row's outcome counts the last
+one. A recovered row goes on after the calls already made.
+
+The rule for an uncertain send: a call is re-sent when the platform cannot have seen it (it
+timed out waiting for a connection or connecting, or its process died before its first byte
+was written), and never re-sent once its first byte may have reached the platform (a read
+timeout, or a crash while it was on the wire), where it is counted in ``uncertain``.
 """
 
 from __future__ import annotations
@@ -47,10 +52,11 @@ def after_quiet_hours(moment: datetime) -> datetime:
 
 def enqueue(session: Session, *, channel: str, user_id: str, replies: list[Reply], kind: str, now: datetime,
             quiet: bool = True, broadcast_id: int | None = None, dedupe_key: str | None = None,
-            claim_now: bool = False) -> OutgoingMessage | None:
+            claim_now: bool = False, owner: int | None = None) -> OutgoingMessage | None:
     """Queue one message (several replies sent in order); None if ``dedupe_key`` was queued before.
 
-    ``claim_now``: the caller sends it at once (a reply), holding the lease from the start.
+    ``claim_now``: the caller (process ``owner``) sends it at once (a reply), holding the lease from
+    the start.
     """
     if dedupe_key is not None and session.scalar(
             select(OutgoingMessage.id).where(OutgoingMessage.dedupe_key == dedupe_key)) is not None:
@@ -60,6 +66,7 @@ def enqueue(session: Session, *, channel: str, user_id: str, replies: list[Reply
         state="sending" if claim_now else "pending", not_before=after_quiet_hours(now) if quiet else now,
         broadcast_id=broadcast_id, dedupe_key=dedupe_key, created_at=now, attempts=1 if claim_now else 0,
         claimed_at=now if claim_now else None, parts_done=0, in_flight=False, uncertain=0,
+        owner=owner if claim_now else None,
     )
     try:
         with session.begin_nested():
@@ -69,7 +76,7 @@ def enqueue(session: Session, *, channel: str, user_id: str, replies: list[Reply
     return row
 
 
-def claim(session: Session, *, now: datetime, limit: int) -> list[OutgoingMessage]:
+def claim(session: Session, *, now: datetime, limit: int, owner: int | None = None) -> list[OutgoingMessage]:
     """Take due rows for sending (one worker runs: the scheduler's leader)."""
     rows = [*session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.state == "pending", OutgoingMessage.not_before <= now)
@@ -78,6 +85,7 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[OutgoingMessag
         row.state = "sending"
         row.attempts += 1
         row.claimed_at = now
+        row.owner = owner
     session.flush()
     return rows
 
@@ -115,17 +123,27 @@ def undispatched(session: Session, *, message_id: int, part: int, uncertain: int
     session.execute(update(OutgoingMessage).where(OutgoingMessage.id == message_id).values(**values))
 
 
-def recover(session: Session, *, now: datetime, lease: timedelta) -> tuple[int, int]:
-    """Queue again the rows whose sender died; returns (rows queued again, calls cut off)."""
+def owners(session: Session) -> set[int]:
+    """The processes holding rows being sent."""
+    return {o for o in session.scalars(select(OutgoingMessage.owner).where(
+        OutgoingMessage.state == "sending", OutgoingMessage.owner.is_not(None)).distinct()) if o is not None}
+
+
+def recover(session: Session, *, now: datetime, lease: timedelta,
+            alive: set[int] | None = None) -> tuple[int, int]:
+    """Queue again the rows whose sender died (its owner is not ``alive``, or its lease ran out);
+    returns (rows queued again, calls cut off)."""
+    gone = (OutgoingMessage.claimed_at.is_(None)) | (OutgoingMessage.claimed_at < now - lease)
+    if alive is not None:
+        gone = gone | OutgoingMessage.owner.is_(None) | OutgoingMessage.owner.not_in(sorted(alive))
     rows = [*session.scalars(select(OutgoingMessage).where(
-        OutgoingMessage.state == "sending",
-        (OutgoingMessage.claimed_at.is_(None)) | (OutgoingMessage.claimed_at < now - lease)).with_for_update())]
+        OutgoingMessage.state == "sending", gone).with_for_update())]
     cut = 0
     for row in rows:
         if row.in_flight:
             row.parts_done, row.uncertain, row.in_flight = row.parts_done + 1, row.uncertain + 1, False
             cut += 1
-        row.state, row.not_before, row.claimed_at = "pending", now, None
+        row.state, row.not_before, row.claimed_at, row.owner = "pending", now, None, None
     session.flush()
     return len(rows), cut
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Literal, Protocol
 
 from sqlalchemy import func, select
@@ -34,6 +34,11 @@ class Runtime(Protocol):
 
     @property
     def leases(self) -> Leases: ...
+
+    @property
+    def instance(self) -> int: ...
+
+    def alive(self, candidates: Iterable[int] = ...) -> set[int]: ...
 
 
 class Dispatch:
@@ -165,14 +170,15 @@ class DeliveryWorker:
     def _recover(self) -> None:
         """Queue again the rows of processes that died while sending (their lease ran out)."""
         with unit_of_work(self.runtime.sessions) as session:
-            again, cut = delivery.recover(session, now=utcnow(), lease=self.runtime.leases.lease)
+            alive = self.runtime.alive(delivery.owners(session))
+            again, cut = delivery.recover(session, now=utcnow(), lease=self.runtime.leases.lease, alive=alive)
         if again:
             log.warning("delivery: %d messages of a stopped process queued again (%d calls cut off by the stop "
                         "are not repeated)", again, cut)
 
     def _claim(self) -> list[tuple[int, str, str, list[Reply], int]]:
         with unit_of_work(self.runtime.sessions) as session:
-            rows = delivery.claim(session, now=utcnow(), limit=self.concurrency)
+            rows = delivery.claim(session, now=utcnow(), limit=self.concurrency, owner=self.runtime.instance)
             claimed = [(r.id, r.channel, r.user_id, delivery.replies_of(r), r.parts_done) for r in rows]
         for message_id, *_ in claimed:
             self.runtime.leases.hold(message_id)
@@ -190,7 +196,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            if loop.time() - self._recovered_at > self.runtime.leases.seconds / 4:
+            if loop.time() - self._recovered_at > min(2.0, self.runtime.leases.seconds / 4):
                 self._recovered_at = loop.time()
                 try:
                     await asyncio.to_thread(self._recover)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.db import Base, utcnow
@@ -253,12 +253,42 @@ class OutgoingMessage(Base):
     parts_done: Mapped[int] = mapped_column(default=0)
     in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
     uncertain: Mapped[int] = mapped_column(default=0)  # calls cut off by a crash: not sent again
+    owner: Mapped[int | None] = mapped_column(BigInteger)  # the process holding the lease (``Presence``)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     broadcast_id: Mapped[int | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class InboxUpdate(Base):
+    """A platform update accepted by a webhook or fetched by polling, before it is handled.
+
+    Written in the request, before the 200: a kill -9 after that loses nothing. A duplicate
+    (same channel and update id) is refused by the unique key. pending → working (leased by
+    ``owner``) → done, or failed after too many attempts; see ``bot.receiving.inbox``.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id", name="uq_inbox_channel"),
+        Index("ix_inbox_state_id", "state", "id"),
+        Index("ix_inbox_user", "channel", "user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))  # "" when the update names no user
+    body: Mapped[str] = mapped_column(Text)  # the raw body, as the platform sent it
+    received_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | working | done | failed
+    owner: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
 
 
 class LearnedQuestion(Base):

@@ -1,0 +1,1 @@
+"""Incoming updates: the durable inbox (``inbox``) and the workers that drain it (``worker``)."""

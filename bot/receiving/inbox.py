@@ -1,0 +1,127 @@
+"""The inbox: every platform update is a row, written before the platform gets its 200.
+
+A webhook (or the Telegram poller) stores the raw update with ``accept`` in the request: one
+insert, refused by the unique key (channel, update id) when the platform delivers it again, so
+a duplicate changes nothing. Workers (``bot.receiving.worker``) ``claim`` rows and handle them:
+pending → working (leased by the claiming process, ``owner``) → done; failed after
+``MAX_ATTEMPTS``. A user's updates are handled one after another in the order received, different
+users in parallel: a row is claimed only when no older row of its user is pending or working. On
+PostgreSQL the claim takes row locks with ``FOR UPDATE SKIP LOCKED``, so workers in several
+processes never take the same row; on SQLite one process claims. A row whose process died goes
+back to pending (``recover``); handling it again is safe, as the conversation step is recorded
+once per delivery id (``Runtime.handle_once``). The inbox is changed only through this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from bot.storage.models import InboxUpdate
+
+MAX_ATTEMPTS = 5
+BUSY = ("pending", "working")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    channel: str
+    update_id: str
+    user_id: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    """How much waits in the inbox: rows not yet handled, and the age of the oldest (seconds)."""
+
+    waiting: int
+    oldest_seconds: float
+
+
+def accept(session: Session, *, channel: str, update_id: str, user_id: str | None, body: str,
+           now: datetime) -> bool:
+    """Store one update (committed by the caller before answering the platform); False if it
+    was stored before (a duplicate: nothing changes)."""
+    row = InboxUpdate(channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
+                      state="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim(session: Session, *, owner: int, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
+    """Take up to ``limit`` rows, at most one per user: each user's oldest, when none of that
+    user's rows is being handled."""
+    earlier = aliased(InboxUpdate)
+    busy_before = select(earlier.id).where(
+        earlier.channel == InboxUpdate.channel, earlier.user_id == InboxUpdate.user_id,
+        earlier.state.in_(BUSY), earlier.id < InboxUpdate.id).exists()
+    working = aliased(InboxUpdate)
+    busy_now = select(working.id).where(
+        working.channel == InboxUpdate.channel, working.user_id == InboxUpdate.user_id,
+        working.state == "working").exists()
+    query = (select(InboxUpdate).where(InboxUpdate.state == "pending", ~busy_before, ~busy_now)
+             .order_by(InboxUpdate.id).limit(limit))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    rows = [*session.scalars(query)]
+    for row in rows:
+        row.state, row.owner, row.claimed_at, row.attempts = "working", owner, now, row.attempts + 1
+    session.flush()
+    return [Claimed(r.id, r.channel, r.update_id, r.user_id, r.body, r.attempts) for r in rows]
+
+
+def renew(session: Session, *, owner: int, now: datetime) -> None:
+    """The process is alive: extend the leases of the rows it handles."""
+    session.execute(update(InboxUpdate).where(InboxUpdate.state == "working", InboxUpdate.owner == owner)
+                    .values(claimed_at=now))
+
+
+def done(session: Session, *, row_id: int, owner: int, now: datetime) -> None:
+    session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.owner == owner,
+                                              InboxUpdate.state == "working")
+                    .values(state="done", done_at=now, claimed_at=None, last_error=None))
+
+
+def failed(session: Session, *, row_id: int, owner: int, error: str) -> None:
+    """Handling raised: tried again (after the user's other rows wait their turn), up to
+    ``MAX_ATTEMPTS``; then failed, so that one bad update does not block its user for ever."""
+    row = session.get(InboxUpdate, row_id)
+    if row is None or row.owner != owner or row.state != "working":
+        return
+    row.state = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+    row.claimed_at, row.owner, row.last_error = None, None, error[:500]
+
+
+def owners(session: Session) -> set[int]:
+    """The processes handling rows now."""
+    return {o for o in session.scalars(select(InboxUpdate.owner).where(
+        InboxUpdate.state == "working", InboxUpdate.owner.is_not(None)).distinct()) if o is not None}
+
+
+def recover(session: Session, *, now: datetime, lease: timedelta, alive: set[int]) -> int:
+    """Rows whose process died (not ``alive``, or its lease ran out) are pending again."""
+    result = session.execute(update(InboxUpdate).where(
+        InboxUpdate.state == "working",
+        InboxUpdate.owner.is_(None) | InboxUpdate.owner.not_in(sorted(alive))
+        | InboxUpdate.claimed_at.is_(None) | (InboxUpdate.claimed_at < now - lease))
+        .values(state="pending", owner=None, claimed_at=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def depth(session: Session, *, now: datetime) -> Depth:
+    """Rows waiting or being handled, and how long the oldest has waited (for /metrics)."""
+    count, oldest = session.execute(select(func.count(), func.min(InboxUpdate.received_at))
+                                    .where(InboxUpdate.state.in_(BUSY))).one()
+    return Depth(int(count or 0), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
+

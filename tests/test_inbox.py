@@ -1,0 +1,245 @@
+"""The durable inbox: an update that got a 200 is answered exactly once, whatever happens after."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.receiving import inbox
+from bot.settings import Settings
+from bot.storage.db import unit_of_work, utcnow
+from bot.storage.models import InboxUpdate, OutgoingMessage
+from tests.fakes.server import free_port, serve, wait_for
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_faults import _kill, _serve
+
+SECRET = "inbox-secret"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+def _env(tg: FakeTelegram, api: str) -> dict[str, str]:
+    return {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": api,
+            "TELEGRAM_WEBHOOK_URL": "https://example.invalid/telegram/webhook", "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "AGRIBOT_TELEGRAM_RATE_OVERALL": "200",
+            # far longer than the test waits: the rows of the killed process must be taken over
+            # because it is dead, not because its lease ran out
+            "AGRIBOT_DELIVERY_LEASE_SECONDS": "600"}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_kill_9_in_a_webhook_burst_answers_every_acknowledged_update_once(
+        tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    db = f"sqlite:///{tmp_path / 'inbox.db'}" if engine == "sqlite" else request.getfixturevalue("postgres_schema_url")
+    port, n = free_port(), 150
+    tg = FakeTelegram()
+    updates = [tg.text_update(30_000 + i, "ủ rơm với urê") for i in range(n)]
+    acked: set[int] = set()
+    lock = threading.Lock()
+    with serve(tg.app()) as api:
+        env = _env(tg, api)
+        server = _serve(db, port, tmp_path, **env)
+        killed = threading.Event()
+
+        def post(update: dict) -> None:
+            try:
+                r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=HEADERS, timeout=10)
+            except httpx.HTTPError:
+                return  # no answer: Telegram would deliver it again
+            if r.status_code == 200:
+                with lock:
+                    acked.add(update["message"]["chat"]["id"])
+                    if len(acked) >= n // 3 and not killed.is_set():
+                        killed.set()
+                        _kill(server)  # in the middle of the burst: updates accepted, answered, in flight
+
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(post, updates))
+        finally:
+            if not killed.is_set():
+                _kill(server)
+        assert n // 3 <= len(acked) < n  # the kill came in the middle
+        answered_before = {int(c.params["chat_id"]) for c in tg.sent()}
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            wait_for(lambda: acked <= {int(c.params["chat_id"]) for c in tg.sent()}, timeout=90)
+            time.sleep(3.0)  # anything answered twice would show now
+        finally:
+            _kill(server)
+    per_chat: dict[int, int] = {}
+    for call in tg.sent():
+        per_chat[int(call.params["chat_id"])] = per_chat.get(int(call.params["chat_id"]), 0) + 1
+    assert all(per_chat.get(chat) == 1 for chat in acked), {c: per_chat.get(c) for c in acked if per_chat.get(c) != 1}
+    assert set(per_chat.values()) == {1}  # not acknowledged (stored or not): never answered twice either
+    assert answered_before < acked  # some were answered only after the restart
+    from bot.runtime import create_runtime
+
+    rt = create_runtime(Settings(database_url=db), load_content=False)
+    try:
+        with rt.sessions() as s:  # nothing left behind, no reply lost
+            assert s.scalar(select(func.count()).select_from(InboxUpdate).where(InboxUpdate.state != "done")) == 0
+            lost = s.scalar(select(func.count()).select_from(OutgoingMessage).where(
+                OutgoingMessage.state != "sent"))
+            assert lost == 0
+    finally:
+        rt.close()
+
+
+def test_a_duplicate_is_refused_by_the_key_and_a_user_waits_for_their_earlier_update(database_url: str) -> None:
+    from bot.runtime import create_runtime
+
+    rt = create_runtime(Settings(database_url=database_url), load_content=False)
+    try:
+        with unit_of_work(rt.sessions) as s:
+            assert inbox.accept(s, channel="telegram", update_id="1", user_id="a", body="{}", now=utcnow())
+            assert inbox.accept(s, channel="telegram", update_id="2", user_id="a", body="{}", now=utcnow())
+            assert inbox.accept(s, channel="telegram", update_id="3", user_id="b", body="{}", now=utcnow())
+        with unit_of_work(rt.sessions) as s:
+            assert not inbox.accept(s, channel="telegram", update_id="1", user_id="a", body="{}", now=utcnow())
+        skip = rt.engine.dialect.name == "postgresql"
+        with unit_of_work(rt.sessions) as s:
+            first = inbox.claim(s, owner=1, now=utcnow(), limit=10, skip_locked=skip)
+        assert [r.update_id for r in first] == ["1", "3"]  # a's second waits for a's first
+        with unit_of_work(rt.sessions) as s:
+            assert inbox.claim(s, owner=2, now=utcnow(), limit=10, skip_locked=skip) == []
+            assert inbox.depth(s, now=utcnow()).waiting == 3
+            inbox.done(s, row_id=first[0].id, owner=1, now=utcnow())
+        with unit_of_work(rt.sessions) as s:
+            assert [r.update_id for r in inbox.claim(s, owner=2, now=utcnow(), limit=10, skip_locked=skip)] == ["2"]
+        with unit_of_work(rt.sessions) as s:  # owner 1 died: its row is taken back at once
+            assert inbox.recover(s, now=utcnow(), lease=rt.leases.lease, alive={2}) == 1
+            assert inbox.depth(s, now=utcnow()).waiting == 2
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_kill_9_while_replies_are_on_the_wire_loses_no_reply(
+        tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    """Replies cut off on the wire are not sent twice; every other reply goes out after the
+    restart at once (not after the lease), and each user's next message is answered too."""
+    db = f"sqlite:///{tmp_path / 'wire.db'}" if engine == "sqlite" else request.getfixturevalue("postgres_schema_url")
+    port, users = free_port(), 30
+    tg = FakeTelegram(hold_after=10)  # from the 11th reply on, Telegram gets them but never answers
+    with serve(tg.app()) as api:
+        env = _env(tg, api)
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            for question in ("ủ rơm với urê", "cá nổi đầu"):
+                for i in range(users):
+                    update = tg.text_update(40_000 + i, question)
+                    r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=HEADERS)
+                    assert r.status_code == 200
+            wait_for(tg.held.is_set, timeout=60)
+
+            # every first reply has reached "Telegram" (held ones time out, uncertain, and are not
+            # sent again); second messages of users already answered may be on the wire too
+            wait_for(lambda: len(tg.sent()) >= users, timeout=60)
+        finally:
+            _kill(server)
+        time.sleep(0.5)  # bytes written before the kill still arrive
+        tg.release.set()
+        on_the_wire = len(tg.sent()) - 10
+        assert on_the_wire >= users - 10
+        server = _serve(db, port, tmp_path, **env)
+        try:
+            wait_for(lambda: len(tg.sent()) >= 2 * users, timeout=90)
+            time.sleep(3.0)  # anything sent twice would show now
+        finally:
+            _kill(server)
+    per_chat: dict[int, list[str]] = {}
+    for call in tg.sent():
+        per_chat.setdefault(int(call.params["chat_id"]), []).append(call.params["text"])
+    assert len(per_chat) == users
+    for replies in per_chat.values():  # both answers, once each, in the order asked: none lost
+        assert len(replies) == 2 and "Ủ RƠM VỚI URÊ" in replies[0] and "NỔI ĐẦU" in replies[1]
+    from bot.runtime import create_runtime
+
+    rt = create_runtime(Settings(database_url=db), load_content=False)
+    try:
+        with rt.sessions() as s:  # the replies cut off on the wire are counted, not sent again
+            assert s.scalar(select(func.sum(OutgoingMessage.uncertain))) == on_the_wire
+            assert s.scalar(select(func.count()).select_from(OutgoingMessage).where(
+                OutgoingMessage.state != "sent")) == 0
+    finally:
+        rt.close()
+
+
+def test_a_send_that_never_got_a_connection_is_sent_not_counted_uncertain() -> None:
+    """A call that timed out waiting for the connection pool never left: it is tried again
+    (it was counted as an uncertain, sent message before, and never reached Telegram)."""
+    import asyncio
+
+    from telegram.error import TimedOut
+
+    from bot.channels.telegram_limits import SendLimiter
+
+    calls: list[str] = []
+    async def callback() -> bool:
+        calls.append("call")
+        if len(calls) == 1:
+            try:
+                raise httpx.PoolTimeout("all connections busy")
+            except httpx.PoolTimeout as exc:
+                raise TimedOut("Pool timeout") from exc
+        return True
+
+    async def mark() -> None:
+        return None
+
+    limiter = SendLimiter(backoff_seconds=0.01)
+    result = asyncio.run(limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, mark))
+    assert result is True and calls == ["call", "call"]
+
+
+def test_agribot_worker_takes_over_the_inbox_of_a_killed_serve(tmp_path: Path, postgres_schema_url: str) -> None:
+    """On PostgreSQL `agribot worker` drains the same inbox: when the serving process is killed
+    right after acknowledging a burst, the worker answers every update, each once."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db, port, n = postgres_schema_url, free_port(), 40
+    tg = FakeTelegram()
+    with serve(tg.app()) as api:
+        env = _env(tg, api)
+        server = _serve(db, port, tmp_path, **env)
+        worker_env = {**os.environ, "AGRIBOT_DATABASE_URL": db, "AGRIBOT_LOG_LEVEL": "info", **env}
+        with open(tmp_path / "worker.log", "ab") as log:
+            worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--concurrency", "4"], cwd=ROOT,
+                                      env=worker_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: b"draining the inbox" in (tmp_path / "worker.log").read_bytes(), timeout=60)
+            for i in range(n):
+                update = tg.text_update(50_000 + i, "ủ rơm với urê")
+                r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=HEADERS)
+                assert r.status_code == 200
+            _kill(server)  # every update acknowledged; many not handled yet
+            wait_for(lambda: len({int(c.params["chat_id"]) for c in tg.sent()}) == n, timeout=90)
+            time.sleep(3.0)  # anything answered twice would show now
+        finally:
+            if server.poll() is None:
+                _kill(server)
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert len(tg.sent()) == n  # each once
+
+
+def test_agribot_worker_refuses_sqlite_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "--database-url", f"sqlite:///{tmp_path / 'a.db'}",
+                           "worker"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "PostgreSQL" in done.stderr
