@@ -27,6 +27,7 @@ from bot.http.indicators_api import indicators_router
 from bot.http.limits import BAD_REQUEST, RequestLimits
 from bot.http.metrics import Metrics, RequestMetrics, metrics_router
 from bot.http.security_headers import SecurityHeaders
+from bot.receiving import inbox
 from bot.receiving.worker import InboxWorker
 from bot.runtime import DatabaseDown, Runtime, create_runtime
 from bot.scheduling.scheduler import Scheduler
@@ -168,7 +169,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
 
 def operations_metrics(runtime: Runtime, scheduler: Scheduler | None) -> Metrics:
-    """The gauges of ``/metrics`` (README «Operations»): delivery queue depth and age, leadership."""
+    """The gauges of ``/metrics`` (README «Operations»): inbox and delivery queue depth and age, leadership."""
     metrics = Metrics()
 
     def queue() -> dict[tuple[str, str], tuple[int, float]]:
@@ -181,6 +182,14 @@ def operations_metrics(runtime: Runtime, scheduler: Scheduler | None) -> Metrics
     metrics.gauge("agribot_delivery_queue_oldest_age_seconds", "Age of the oldest message waiting or being "
                   "sent, by channel and state", ["channel", "state"],
                   lambda: [(key, age) for key, (_n, age) in queue().items()])
+    def waiting() -> inbox.Depth:
+        with runtime.sessions() as session:
+            return inbox.depth(session, now=utcnow())
+
+    metrics.gauge("agribot_inbox_depth", "Updates acknowledged to a platform and not yet handled", [],
+                  lambda: [((), float(waiting().waiting))])
+    metrics.gauge("agribot_inbox_oldest_age_seconds", "How long the oldest update not yet handled has waited", [],
+                  lambda: [((), waiting().oldest_seconds)])
     metrics.gauge("agribot_scheduler_leader", "1 when this process is the scheduler's leader (runs the jobs and "
                   "the delivery worker), else 0", [],
                   lambda: [((), 1.0 if scheduler is not None and scheduler.is_leader else 0.0)])
