@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,15 +13,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.app import create_app
 from bot.channels.telegram import TelegramChannel
 from bot.services import api_tokens
 from bot.settings import Settings
 from bot.storage.db import unit_of_work, utcnow
-from tests.conftest import POSTGRES_URL
+from tests.conftest import fresh_postgres_schema
 from tests.fakes.server import serve
 from tests.fakes.zalo_api import APP_ID, OA_SECRET, sign
 
@@ -49,19 +46,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
         return
-    if POSTGRES_URL is None:
-        pytest.skip("PostgreSQL not reachable (set AGRIBOT_TEST_POSTGRES_URL or run it on 127.0.0.1:5432)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
