@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test score baseline eval eval-compare lint check bench
+.PHONY: run test score baseline eval eval-compare lint check bench soak
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,11 @@ baseline: $(STAMP)  ## the same figures for a naive rapidfuzz baseline
 
 bench: $(STAMP)  ## benchmarks: prints a table, writes bench/results.json (about 10 minutes; QUICK=1 for a short run)
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+
+SOAK_SECONDS ?= 600
+
+soak: $(STAMP)  ## kill -9 soak: mixed webhook, web chat and report traffic, a kill every 60-120 s (SOAK_SECONDS, default 600)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m bench.soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot reporting tests bench
