@@ -312,6 +312,7 @@ def bench_webhook(n: int, concurrency: int) -> dict[str, Any]:
     per second end to end with `agribot serve` alone and with one `agribot worker` besides."""
     from bench.fake_bot_api import RateLimitedTelegram
 
+    load_before = round(os.getloadavg()[0], 2)  # another job on the machine skews every figure here
     words = ["hầm biogas ít khí", "lam dem lot cho heo", "ủ rơm với urê", "cá nổi đầu", "/help"]
     maker = RateLimitedTelegram()
     bodies = [maker.text_update(5_000_000 + i, words[i % len(words)]) for i in range(n)]
@@ -327,7 +328,8 @@ def bench_webhook(n: int, concurrency: int) -> dict[str, Any]:
     finally:
         bare.terminate()
         bare.wait()
-    return {"updates": n, "concurrency": concurrency, "agribot": one, "bare_fastapi": floor,
+    return {"updates": n, "concurrency": concurrency, "load_average_1m_before": load_before,
+            "agribot": one, "bare_fastapi": floor,
             "ratio": round(one["rps"] / floor["rps"], 2),
             "answered_per_s": one["answered_per_s"],  # agribot serve alone
             "agribot_with_worker": two, "ratio_with_worker": round(two["rps"] / floor["rps"], 2),
@@ -403,7 +405,7 @@ def main() -> int:
         out["broadcast"] = bench_broadcast(args.broadcast or (600 if args.quick else 10_000), 30.0)
     path = Path(args.output)
     if only != {"qa", "webhook", "indicators", "broadcast"} and path.exists():  # a partial run keeps the rest
-        out = {**json.loads(path.read_text(encoding="utf-8")), **out}
+        out = {**json.loads(path.read_text(encoding="utf-8")), **{k: v for k, v in out.items() if k != "date"}}
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(render(out))
     return 0

@@ -11,7 +11,8 @@ the local server), or on a SQLite file when PostgreSQL cannot be reached. Traffi
 - web chat messages from a few browsers (httpx clients keeping their `agribot_chat` cookie);
 - an extension officer (registered with an invite code, as in README "Reporting by chat")
   filing training logs through the web chat, each with a unique number of participants; a
-  filing cut by a kill is abandoned and the next goes on with a newly invited officer.
+  filing cut by a kill is abandoned and the next goes on with a newly invited officer of
+  another commune.
 
 At the end: every acknowledged update answered exactly once (sendMessage calls per chat at the
 fake API), every report acknowledged «✅ Đã gửi» present once in the database and no interrupted
@@ -49,13 +50,13 @@ from bench.run import pg_schema  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, utcnow  # noqa: E402
 from bot.storage.models import InboxUpdate, OutgoingMessage  # noqa: E402
-from reporting import demo, people  # noqa: E402
+from reporting import areas, demo, people  # noqa: E402
 from reporting.models import Report  # noqa: E402
 from tests.fakes.server import free_port, serve, wait_for  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 SECRET = "soak-secret"
-HUU_LUNG = 6385  # Xã Hữu Lũng, Lạng Sơn (the demo province)
+PROVINCE, HUU_LUNG = 20, 6385  # Lạng Sơn (the demo province), Xã Hữu Lũng
 QUESTIONS = ["ủ rơm với urê", "cá nổi đầu"]  # each answered with one message
 WEB_QUESTIONS = ["hầm biogas ít khí", "làm đệm lót cho heo", "ủ phân gà", "cá nổi đầu", "xin chào"]
 FIRST_PARTICIPANTS = 10_000  # filing k has 10_000 + k participants: the demo's trainings have far fewer
@@ -118,6 +119,7 @@ class Traffic:
         self.reports_acked: set[int] = set()
         self.reports_interrupted: set[int] = set()
         self.officer_steps = 0
+        self.last_replies: list[dict[str, Any]] = []
         self.errors: list[str] = []
 
     # -- Telegram webhook --------------------------------------------------------------------
@@ -179,11 +181,11 @@ class Traffic:
                 c.close()
 
     # -- reporting by chat -------------------------------------------------------------------
-    def officer(self, codes: list[str], pause: float) -> None:
+    def officer(self, codes: list[tuple[str, int]], pause: float) -> None:
         k = 0
         while not self.stop.is_set() and codes:
             self.service.up.wait()
-            code = codes.pop()
+            code, commune = codes.pop(0)
             with httpx.Client(timeout=30) as browser:  # a newly invited officer: a new browser and cookie
 
                 def say(**body: str) -> list[dict[str, Any]]:
@@ -191,7 +193,8 @@ class Traffic:
                     r.raise_for_status()
                     self.officer_steps += 1
                     time.sleep(pause)
-                    return r.json()["replies"]
+                    self.last_replies = r.json()["replies"]
+                    return self.last_replies
 
                 def press(replies: list[dict[str, Any]], part: str, *, label: bool = False) -> list[dict[str, Any]]:
                     data = next(b["data"] for reply in replies for row in reply.get("buttons", []) for b in row
@@ -199,15 +202,16 @@ class Traffic:
                     return say(button=data)
 
                 try:
-                    say(text=code)
+                    welcome = " | ".join(r["text"][:80] for r in say(text=code))
                 except (httpx.HTTPError, StopIteration):
                     continue
                 while not self.stop.is_set():
                     k += 1
                     participants = FIRST_PARTICIPANTS + k
+                    opened = ""
                     try:
-                        say(text="/taphuan")
-                        topics = press(say(text="hôm nay"), f":{HUU_LUNG}")
+                        opened = " | ".join(r["text"][:60] for r in say(text="/taphuan"))
+                        topics = press(say(text="hôm nay"), f":{commune}")
                         press(press(topics, ":biogas"), "rpt:done:")
                         say(text=str(participants))
                         for answer in ("3", "1", "0", "0"):
@@ -219,7 +223,9 @@ class Traffic:
                     except (httpx.HTTPError, StopIteration, RuntimeError, KeyError) as exc:
                         self.reports_interrupted.add(participants)
                         if not isinstance(exc, httpx.TransportError):
-                            self.errors.append(f"officer, filing {k}: {type(exc).__name__}: {exc}"[:200])
+                            said = " | ".join(r["text"][:60] for r in self.last_replies)
+                            self.errors.append(f"officer, filing {k}: {type(exc).__name__} {exc} after «{said}»; "
+                                               f"invite: «{welcome}»; /taphuan: «{opened}»"[:400])
                         break  # the next filing goes on with another officer
                     if any("✅ Đã gửi" in r["text"] for r in done):
                         self.reports_acked.add(participants)
@@ -236,8 +242,10 @@ def _database(stack: ExitStack, work: Path) -> tuple[str, str]:
         return f"sqlite:///{work / 'soak.db'}", "SQLite (PostgreSQL not reachable)"
 
 
-def prepare(url: str) -> list[str]:
-    """Migrate, seed the demo province, and invite extension officers of Xã Hữu Lũng."""
+def prepare(url: str) -> list[tuple[str, int]]:
+    """Migrate, seed the demo province, and invite an extension officer to each of its communes
+    (a commune's unfinished draft belongs to the commune: a second officer there would be
+    offered the draft an interrupted filing left)."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
@@ -245,8 +253,9 @@ def prepare(url: str) -> list[str]:
         if demo.is_empty(s):
             demo.seed(s, now=utcnow())
     with unit_of_work(sessions) as s:
-        codes = [people.create_invite(s, role=people.EXTENSION_OFFICER, commune_code=HUU_LUNG, now=utcnow(),
-                                      created_by="soak").code for _ in range(OFFICERS)]
+        communes = [HUU_LUNG, *(c.code for c in areas.communes_of(PROVINCE) if c.code != HUU_LUNG)][:OFFICERS]
+        codes = [(people.create_invite(s, role=people.EXTENSION_OFFICER, commune_code=commune, now=utcnow(),
+                                       created_by="soak").code, commune) for commune in communes]
     engine.dispose()
     return codes
 
@@ -345,7 +354,8 @@ def main() -> int:
         result = count(url, traffic, tg)
     w, r = result["webhook"], result["reports"]
     failed = bool(w["lost_count"] or w["doubled"] or w["never_acknowledged"] or r["lost"] or r["doubled"]
-                  or r["unknown"] or r["present_once"] != r["acknowledged"])
+                  or r["unknown"] or r["present_once"] != r["acknowledged"]
+                  or not w["acknowledged_updates"] or not r["acknowledged"])  # no traffic proves nothing
     out = {"date": date.today().isoformat(), "seconds": args.seconds, "database": database,
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
            "kills": service.kills, "restart_seconds": [round(s, 1) for s in service.restart_seconds[1:]],
