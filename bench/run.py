@@ -286,7 +286,9 @@ def _agribot_webhook(url: str, bodies: list[dict[str, Any]], concurrency: int, w
         others: list[subprocess.Popen] = []
         try:
             for _ in range(workers):
-                log = Path(tempfile.mkstemp(prefix="agribot-bench-worker-", suffix=".log")[1])
+                fd, name = tempfile.mkstemp(prefix="agribot-bench-worker-", suffix=".log")
+                os.close(fd)
+                log = Path(name)
                 with open(log, "ab") as out:
                     others.append(subprocess.Popen(
                         [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
