@@ -53,10 +53,12 @@ def test_nul_and_controls_in_text_and_names_are_stripped(service) -> None:
         assert [u.display_name for u in s.scalars(select(ChatUser).where(ChatUser.channel == "web"))] == ["Nam"]
 
 
-def test_a_lone_surrogate_in_json_is_refused_without_echo(service) -> None:
-    url, _ = service
-    r = _post(f"{url}/api/chat", {"text": "bep\ud800" + SECRET})
-    assert r.status_code == 422 and SECRET not in r.text
+def test_a_lone_surrogate_in_json_is_stripped_and_the_message_answered(service) -> None:
+    url, rt = service
+    r = _post(f"{url}/api/chat", {"text": "bep biogas lua yeu\ud800", "name": "Bà\udfff Tư"})
+    assert r.status_code == 200 and r.json()["replies"] and "\\ud800" not in r.text
+    with rt.sessions() as s:
+        assert [u.display_name for u in s.scalars(select(ChatUser).where(ChatUser.channel == "web"))] == ["Bà Tư"]
 
 
 def test_surrogates_from_any_channel_are_stripped_before_the_database(runtime: Runtime) -> None:
