@@ -132,6 +132,6 @@ class InboxWorker:
 
 
 def depth(runtime: Runtime) -> inbox.Depth:
-    """The inbox's depth and the age of its oldest row (the lead wires it into /metrics)."""
+    """The inbox's depth and the age of its oldest row (what a drain waits on; /metrics reads the same)."""
     with runtime.sessions() as session:
         return inbox.depth(session, now=utcnow())
