@@ -80,12 +80,15 @@ def test_forty_parallel_guesses_check_no_more_than_five_and_then_the_account_is_
         attempts = [("admin", f"guess-{i}") for i in range(40)]
         attempts[38] = ("admin", PASSWORD)  # the right password at #39, as in the probe
         codes = _parallel_logins(url, attempts)
-        checked = codes.count(401) + codes.count(303)  # wrong password, or logged in
-        assert checked <= auth.MAX_FAILURES
-        assert codes.count(429) == 40 - checked  # everyone else was told to wait, unchecked
-        with httpx.Client(base_url=url) as client:  # the right password is refused for now too
-            refused = client.post("/admin/login", data={"username": "admin", "password": PASSWORD})
-        assert refused.status_code == 429 and "tạm khoá" in refused.text
+        wrong, right = codes.count(401), codes.count(303)
+        # the right password may come among the first checked: it logs in and (as any success)
+        # starts the account's count afresh, so at most one more round of guesses is checked
+        assert right <= 1 and wrong <= auth.MAX_FAILURES * (1 + right)
+        assert codes.count(429) == 40 - wrong - right  # everyone else was told to wait, unchecked
+        if right == 0:  # locked: the right password is refused for now too
+            with httpx.Client(base_url=url) as client:
+                refused = client.post("/admin/login", data={"username": "admin", "password": PASSWORD})
+            assert refused.status_code == 429 and "tạm khoá" in refused.text
 
 
 def test_four_hundred_parallel_guesses_from_one_address_check_no_more_than_its_limit(
