@@ -66,29 +66,35 @@ def test_kill_9_in_a_webhook_burst_answers_every_acknowledged_update_once(
                 _kill(server)
         assert n // 3 <= len(acked) < n  # the kill came in the middle
         answered_before = {int(c.params["chat_id"]) for c in tg.sent()}
+        from bot.runtime import create_runtime
+
+        rt = create_runtime(Settings(database_url=db), load_content=False)
         server = _serve(db, port, tmp_path, **env)
+
+        def settled() -> bool:  # every stored update handled, every reply's sending ended
+            with rt.sessions() as s:
+                return s.scalar(select(func.count()).select_from(InboxUpdate).where(
+                    InboxUpdate.state != "done")) == 0 and s.scalar(select(func.count()).select_from(
+                        OutgoingMessage).where(OutgoingMessage.state != "sent")) == 0
         try:
-            wait_for(lambda: acked <= {int(c.params["chat_id"]) for c in tg.sent()}, timeout=90)
+            wait_for(settled, timeout=120)
             time.sleep(3.0)  # anything answered twice would show now
+            with rt.sessions() as s:
+                # a reply whose first byte was on the wire at the kill is never sent twice: it is
+                # counted as uncertain (README, «Replies»); every other acknowledged update is answered
+                uncertain = {int(u) for u in s.scalars(select(OutgoingMessage.user_id).where(
+                    OutgoingMessage.uncertain > 0))}
         finally:
             _kill(server)
+            rt.close()
     per_chat: dict[int, int] = {}
     for call in tg.sent():
         per_chat[int(call.params["chat_id"])] = per_chat.get(int(call.params["chat_id"]), 0) + 1
-    assert all(per_chat.get(chat) == 1 for chat in acked), {c: per_chat.get(c) for c in acked if per_chat.get(c) != 1}
+    assert all(per_chat.get(chat) == 1 for chat in acked - uncertain), \
+        {c: per_chat.get(c) for c in acked - uncertain if per_chat.get(c) != 1}
     assert set(per_chat.values()) == {1}  # not acknowledged (stored or not): never answered twice either
     assert answered_before < acked  # some were answered only after the restart
-    from bot.runtime import create_runtime
-
-    rt = create_runtime(Settings(database_url=db), load_content=False)
-    try:
-        with rt.sessions() as s:  # nothing left behind, no reply lost
-            assert s.scalar(select(func.count()).select_from(InboxUpdate).where(InboxUpdate.state != "done")) == 0
-            lost = s.scalar(select(func.count()).select_from(OutgoingMessage).where(
-                OutgoingMessage.state != "sent"))
-            assert lost == 0
-    finally:
-        rt.close()
+    assert len(uncertain) <= 16  # at most the sends on the wire at the kill (16 inbox workers)
 
 
 def test_a_duplicate_is_refused_by_the_key_and_a_user_waits_for_their_earlier_update(database_url: str) -> None:
