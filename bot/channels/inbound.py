@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Channel, pressed, recall_keys
@@ -46,9 +47,22 @@ async def receive(runtime: Runtime, channel: Channel, message: IncomingMessage, 
     if queued is not None:  # queued too: a crash or a channel problem now loses nothing
         return await send_claimed(runtime, channel.deliver, message_id=queued, channel=channel.name,
                                   user_id=message.user_id, replies=replies)
-    if replies:  # the flood warning (not queued)
+    if replies:  # not queued (the queue refused the row): sent now, at most once
         return await channel.deliver(message.user_id, replies, Dispatch())
     return None
+
+
+async def acknowledge(runtime: Runtime, store: Callable[[], bool]) -> JSONResponse:
+    """For a webhook route: store the update (``store``, committed; False for a duplicate), wake
+    the inbox workers, and only then answer 200 — or 503 when it could not be stored (the
+    platform delivers it again later)."""
+    try:
+        new = await asyncio.to_thread(store)
+    except OperationalError:
+        return unavailable()
+    if new:
+        runtime.inbox_arrived.set()
+    return JSONResponse({"ok": True})
 
 
 def unavailable() -> JSONResponse:

@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -355,12 +354,6 @@ def telegram_router() -> APIRouter:
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
         if not channel.readable(data):
             return JSONResponse({"detail": "malformed update"}, status_code=400)
-        try:
-            new = await asyncio.to_thread(channel.store, data, body)
-        except OperationalError:
-            return inbound.unavailable()  # Telegram delivers it again later
-        if new:
-            channel.runtime.inbox_arrived.set()
-        return JSONResponse({"ok": True})
+        return await inbound.acknowledge(channel.runtime, lambda: channel.store(data, body))
 
     return router

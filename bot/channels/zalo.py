@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.channels import inbound, reply_window, webhook_body
@@ -308,12 +307,6 @@ def zalo_router() -> APIRouter:
         if channel.is_stale(timestamp):
             log.info("zalo event with stale timestamp ignored (replay?)")
             return JSONResponse({"ok": True, "ignored": "stale timestamp"})
-        try:
-            new = await asyncio.to_thread(channel.store, event, body)
-        except OperationalError:
-            return inbound.unavailable()  # Zalo delivers it again later
-        if new:
-            channel.runtime.inbox_arrived.set()
-        return JSONResponse({"ok": True})
+        return await inbound.acknowledge(channel.runtime, lambda: channel.store(event, body))
 
     return router
