@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__
 from bot.channels.registry import Channels
@@ -22,6 +23,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.conversation.clean import BadInput
 from bot.dashboard import auth
 from bot.dashboard.deps import NotLoggedIn, Refused
+from bot.dashboard.pages import error_page
 from bot.dashboard.router import dashboard_router
 from bot.http.indicators_api import indicators_router
 from bot.http.limits import BAD_REQUEST, RequestLimits
@@ -129,10 +131,24 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # on the 413s and 400s of RequestLimits too
     app.add_middleware(RequestMetrics)  # outermost: counts every answer
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A dashboard page answers a Vietnamese page; elsewhere the JSON ``detail``, in Vietnamese
+        where it was Starlette's English phrase («Not Found»)."""
+        if request.url.path.startswith("/admin"):
+            return error_page(request, exc.status_code)
+        detail = exc.detail
+        if isinstance(detail, str) and detail in PHRASES:
+            detail = PHRASES[detail]
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         """FastAPI's 422 saying where and what, without the ``input`` (nor ``ctx``): the request is
-        never echoed (it may not even be encodable: a lone surrogate)."""
+        never echoed (it may not even be encodable: a lone surrogate). A dashboard page answers a
+        Vietnamese page."""
+        if request.url.path.startswith("/admin"):
+            return error_page(request, 422)
         def safe(text: object, limit: int) -> str:
             return str(text)[:limit].encode("utf-8", "replace").decode("utf-8")
 
@@ -166,6 +182,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
 
     return app
+
+
+PHRASES = {"Not Found": "Không tìm thấy", "Method Not Allowed": "Phương thức không được hỗ trợ",
+           "Unauthorized": "Cần đăng nhập", "Forbidden": "Không có quyền truy cập"}
 
 
 def operations_metrics(runtime: Runtime, scheduler: Scheduler | None) -> Metrics:

@@ -139,17 +139,23 @@ MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = "safely unguessable: moderate protection from offline slow-hash attacks"
 
 
-def password_weakness(password: str) -> str | None:
-    """Why ``password`` is too weak for the production admin account (zxcvbn's estimate), or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"set it, {MIN_PASSWORD_LENGTH}+ characters"
+def password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> tuple[int, str]:
+    """zxcvbn's score (0–4) of ``password`` and its warning ("" when none); words such as the
+    username in ``user_inputs`` count as easy to guess."""
     from zxcvbn import zxcvbn
 
-    result = zxcvbn(password[:100], user_inputs=["agribot", "admin", "nong", "nghiep"])
-    if result["score"] >= MIN_PASSWORD_SCORE:
+    result = zxcvbn(password[:100], user_inputs=["agribot", "admin", "nong", "nghiep", *user_inputs])
+    return int(result["score"]), str(result["feedback"].get("warning") or "")
+
+
+def password_weakness(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Why ``password`` is too weak for a dashboard account (zxcvbn's estimate), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"set it, {MIN_PASSWORD_LENGTH}+ characters"
+    score, warning = password_strength(password, user_inputs)
+    if score >= MIN_PASSWORD_SCORE:
         return None
-    warning = result["feedback"].get("warning") or "easy to guess"
-    return f"strength {result['score']}/4, need {MIN_PASSWORD_SCORE}: {warning.rstrip('.')}"
+    return f"strength {score}/4, need {MIN_PASSWORD_SCORE}: {(warning or 'easy to guess').rstrip('.')}"
 
 
 class SettingsRefused(Exception):

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.dashboard.scope import Scope
+from bot.services import dashboard_accounts
 from bot.storage.db import unit_of_work
 from bot.storage.models import DashboardSession, DashboardUser
 from reporting import attempts
@@ -65,7 +67,7 @@ def ensure_admin(session: Session, *, password: str | None, now: datetime) -> st
 class LoginError(Exception):
     def __init__(self, reason: str, minutes: int = 0) -> None:
         super().__init__(reason)
-        self.reason = reason  # wrong | locked
+        self.reason = reason  # wrong | locked | disabled
         self.minutes = minutes
 
 
@@ -92,13 +94,24 @@ def login(sessions: sessionmaker[Session], *, username: str, password: str, addr
                                  window=LOCKOUT, now=now)
         user = session.get(DashboardUser, username)
         stored = user.password_hash if user is not None else None
+        disabled = user is not None and user.disabled_at is not None
+        who = dashboard_accounts.person(user, username[:64])
+        province = user.province_code if user is not None else None
     if wait:
         log.warning("dashboard login refused: too many attempts (account or address)")
+        _audit(sessions, "login_locked", f"Đăng nhập của {who} bị tạm khoá vì nhập sai nhiều lần.", user, province, now)
         raise LoginError("locked", wait)
     if stored is None or not check_password(password, stored):
+        _audit(sessions, "login_failed", f"Đăng nhập thất bại: {who}, sai tên đăng nhập hoặc mật khẩu.", user,
+               province, now)
         raise LoginError("wrong")
+    if disabled:
+        _audit(sessions, "login_failed", f"Đăng nhập bị từ chối: tài khoản {who} đã bị khoá.", user, province, now)
+        raise LoginError("disabled")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     with unit_of_work(sessions) as session:
+        dashboard_accounts.record(session, action="login", actor=username, province_code=province, now=now,
+                                  line=f"{who} đăng nhập.")
         attempts.clear(session, scope=USER_SCOPE, key=username)
         if address:
             attempts.release(session, scope=ADDRESS_SCOPE, key=address[:160])
@@ -108,12 +121,36 @@ def login(sessions: sessionmaker[Session], *, username: str, password: str, addr
     return NewSession(token, csrf)
 
 
+def _audit(sessions: sessionmaker[Session], action: str, line: str, user: DashboardUser | None,
+           province_code: int | None, now: datetime) -> None:
+    with unit_of_work(sessions) as session:
+        dashboard_accounts.record(session, action=action, line=line, now=now, province_code=province_code,
+                                  actor=user.username if user is not None else None)
+
+
 @dataclass(frozen=True)
 class Account:
     username: str
     role: str
     province_code: int | None
     csrf: str
+    commune_code: int | None = None  # a commune officer's commune
+    full_name: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """What this account may see (bot.dashboard.scope)."""
+        return Scope(self.province_code, self.commune_code)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def label(self) -> str:
+        """«Nguyễn Thị Lan — Cán bộ xã», shown in the page header."""
+        role = dashboard_accounts.role_label(self.role)
+        return f"{self.full_name} — {role}" if self.full_name else f"{self.username} — {role}"
 
 
 def current(session: Session, *, token: str | None, now: datetime) -> Account | None:
@@ -123,9 +160,9 @@ def current(session: Session, *, token: str | None, now: datetime) -> Account | 
     if row is None or row.expires_at < now:
         return None
     user = session.get(DashboardUser, row.username)
-    if user is None:
+    if user is None or user.disabled_at is not None:
         return None
-    return Account(user.username, user.role, user.province_code, row.csrf_token)
+    return Account(user.username, user.role, user.province_code, row.csrf_token, user.commune_code, user.full_name)
 
 
 def logout(session: Session, *, token: str | None) -> None:

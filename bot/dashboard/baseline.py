@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from bot.dashboard.deps import AccountDep, CsrfAccountDep, RuntimeDep
+from bot.dashboard.deps import AdminDep, AdminPageDep, RuntimeDep
 from bot.dashboard.pages import render
 from bot.storage.db import unit_of_work, utcnow
 from reporting.baseline import BaselineError, import_file
@@ -19,12 +19,12 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 @router.get("/baseline")
-async def baseline_page(request: Request, account: AccountDep) -> HTMLResponse:
+async def baseline_page(request: Request, account: AdminPageDep) -> HTMLResponse:
     return render(request, "baseline.html", account, errors=None, result=None)
 
 
 @router.post("/baseline")
-def baseline_upload(request: Request, account: CsrfAccountDep, runtime: RuntimeDep, file: UploadFile) -> HTMLResponse:
+def baseline_upload(request: Request, account: AdminDep, runtime: RuntimeDep, file: UploadFile) -> HTMLResponse:
     suffix = Path(file.filename or "").suffix.lower()
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:

@@ -21,6 +21,7 @@ def completeness_page(request: Request, account: AccountDep, runtime: RuntimeDep
         return render(request, "completeness.html", account, plans=[], rates=[])
     period_obj, options = chosen_period(chosen, period)
     with runtime.sessions() as session:
-        rates = completeness(session, plan=chosen, period=period_obj)
+        rates = completeness(session, plan=chosen, period=period_obj,
+                             commune_code=account.scope.commune_code)  # a commune officer: their units
     return render(request, "completeness.html", account, plans=plans, plan=chosen, period=period_obj,
                   period_options=options, rates=rates)

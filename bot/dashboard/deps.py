@@ -1,5 +1,7 @@
 """The dashboard's FastAPI dependencies: the runtime, the logged-in account, the CSRF check of
-POST forms and admins only. A refusal is raised and answered by the app (bot.app)."""
+POST forms, admins only and officials only (pages a commune officer may not open). A refusal is
+raised and answered by the app (bot.app). What an account may see inside a page is its
+``account.scope`` (bot.dashboard.scope)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,18 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from bot.dashboard import auth
+from bot.dashboard.pages import render
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
 from reporting.vocabulary import Role
 
 COOKIE = "agribot_session"
 BAD_SESSION = "Phiên làm việc không hợp lệ, tải lại trang."
+ADMINS_ONLY = "Trang này chỉ dành cho quản trị viên."
+OFFICIALS_ONLY = "Trang này dành cho cán bộ tỉnh và quản trị viên; tài khoản cán bộ xã không mở được."
 
 
 class NotLoggedIn(Exception):
@@ -79,7 +84,21 @@ def bad_session(*_: object) -> Response:
     return Response(BAD_SESSION, status_code=403)
 
 
-def admin_only(refusal: Refusal = bad_session) -> Any:
+def forbidden(request: Request, account: auth.Account | None, message: str = ADMINS_ONLY) -> HTMLResponse:
+    """The Vietnamese 403 page: what the account may not open, and a way back."""
+    return render(request, "error.html", account, status_code=403, title="Không có quyền truy cập", message=message)
+
+
+def forbid(request: Request, account: auth.Account, message: str = ADMINS_ONLY) -> Refused:
+    """``raise forbid(...)`` answers the 403 page."""
+    return Refused(forbidden(request, account, message))
+
+
+def _admin_refusal(request: Request, _: Runtime, account: auth.Account) -> Response:
+    return forbidden(request, account)
+
+
+def admin_only(refusal: Refusal = _admin_refusal) -> Any:
     """A dependency: the CSRF-checked account of an admin; anyone else is answered ``refusal(...)``."""
 
     def check_admin(request: Request, runtime: RuntimeDep, account: CsrfAccountDep) -> auth.Account:
@@ -91,3 +110,21 @@ def admin_only(refusal: Refusal = bad_session) -> Any:
 
 
 AdminDep = Annotated[auth.Account, admin_only()]
+
+
+def require_admin_page(request: Request, account: AccountDep) -> auth.Account:
+    """A page only admins open (accounts, API tokens…): others get the 403 page."""
+    if not account.is_admin:
+        raise forbid(request, account)
+    return account
+
+
+def require_official_page(request: Request, account: AccountDep) -> auth.Account:
+    """A page of the whole province (its charts, its broadcasts): commune officers get the 403 page."""
+    if account.scope.commune_only:
+        raise forbid(request, account, OFFICIALS_ONLY)
+    return account
+
+
+AdminPageDep = Annotated[auth.Account, Depends(require_admin_page)]
+OfficialPageDep = Annotated[auth.Account, Depends(require_official_page)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from bot.dashboard.deps import AccountDep, RuntimeDep
+from bot.dashboard.deps import AdminPageDep, RuntimeDep
 from bot.dashboard.pages import render
 from bot.dashboard.questions import card_choices
 from bot.knowledge.normalize import fold
@@ -17,7 +17,7 @@ router = APIRouter()
 
 
 @router.get("/feedback")
-def feedback_page(request: Request, account: AccountDep, runtime: RuntimeDep,
+def feedback_page(request: Request, account: AdminPageDep, runtime: RuntimeDep,
                   attached: str | None = None) -> HTMLResponse:
     with runtime.sessions() as session:
         groups = feedback.groups(session)

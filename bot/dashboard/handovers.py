@@ -18,5 +18,6 @@ router = APIRouter()
 @router.get("/handovers")
 def handovers_page(request: Request, account: AccountDep, runtime: RuntimeDep) -> HTMLResponse:
     with runtime.sessions() as session:
-        rows = handovers.queue(session, province_code=account.province_code)
+        rows = handovers.queue(session, province_code=account.province_code,  # a commune officer: their commune
+                               commune_codes=[account.commune_code] if account.commune_code is not None else None)
     return render(request, "handovers.html", account, rows=rows, tz=VIETNAM, now=utcnow(), areas=areas)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.conversation import ids
-from bot.dashboard.deps import AccountDep, RuntimeDep
+from bot.dashboard.deps import AccountDep, OfficialPageDep, RuntimeDep
 from bot.dashboard.pages import chosen_period, plans_for, render
 from reporting import areas, charts
 from reporting.completeness import completeness
@@ -23,7 +23,7 @@ router = APIRouter()
 def indicators_page(request: Request, account: AccountDep, runtime: RuntimeDep, plan: str | None = None,
                     period: str | None = None,
                     commune_code: Annotated[str | None, Query(alias="commune")] = None) -> HTMLResponse:
-    commune = ids.number(commune_code)
+    commune = account.scope.commune_filter(ids.number(commune_code))  # a commune officer: their commune
     plans = plans_for(account, runtime)
     if not plans:
         return render(request, "indicators.html", account, plans=[], report=None)
@@ -32,15 +32,16 @@ def indicators_page(request: Request, account: AccountDep, runtime: RuntimeDep, 
     with runtime.sessions() as session:
         report = compute(session, plan=chosen, period=period_obj, commune_code=commune)
         rates = completeness(session, plan=chosen, period=period_obj, commune_code=commune)
-    communes = [c for c in areas.communes_of(chosen.province_code)
-                if chosen.former_province_code is None or chosen.former_province_code in c.former_province_codes]
+    communes = account.scope.communes(c for c in areas.communes_of(chosen.province_code)
+                                      if chosen.former_province_code is None
+                                      or chosen.former_province_code in c.former_province_codes)
     return render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
                   period_options=options, report=report, rates=rates, commune=commune, communes=communes,
                   value_text=value_text, status=STATUS)
 
 
 @router.get("/chart.png")
-def chart(account: AccountDep, runtime: RuntimeDep, plan: str, period: str, indicator: str) -> Response:
+def chart(account: OfficialPageDep, runtime: RuntimeDep, plan: str, period: str, indicator: str) -> Response:
     chosen = next((p for p in plans_for(account) if p.id == plan), None)
     if chosen is None:
         return Response(status_code=404)

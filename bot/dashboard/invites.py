@@ -1,4 +1,4 @@
-"""Invites: the list, creating one (admins) by commune name or code, revoking one (admins)."""
+"""Invites: the list, creating one (admins) by commune name (accent-insensitive) or code, revoking one (admins)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.conversation import ids
-from bot.dashboard import auth
-from bot.dashboard.deps import AccountDep, AdminDep, RuntimeDep, admin_only
+from bot.dashboard import auth, communes
+from bot.dashboard.deps import AdminDep, OfficialPageDep, RuntimeDep, admin_only
 from bot.dashboard.pages import render
 from bot.runtime import Runtime
 from bot.storage.db import unit_of_work, utcnow
 from reporting import areas, people, unit_registry
 from reporting.clock import VIETNAM
+from reporting.vocabulary import UNIT_KIND, Role
 
 router = APIRouter()
 
@@ -23,10 +24,31 @@ def _page(request: Request, runtime: Runtime, account: auth.Account, new_code: s
             error: str | None = None, status_code: int = 200, where: str = "",
             warnings: list[str] | None = None) -> HTMLResponse:
     with runtime.sessions() as session:
-        rows = [i for i in people.list_invites(session) if account.province_code in (None, i.province_code)]
+        rows = [i for i in people.list_invites(session) if account.scope.sees_province(i.province_code)]
     return render(request, "invites.html", account, rows=rows, new_code=new_code, error=error, roles=people.ROLE_LABELS,
                   tz=VIETNAM, now=utcnow(), bot_username=runtime.settings.telegram.bot_username,
-                  status_code=status_code, where=where, warnings=warnings or [], commune_name=areas.full_name)
+                  status_code=status_code, where=where, warnings=warnings or [], commune_name=_commune_name,
+                  provinces=sorted(areas.provinces().values(), key=lambda p: areas.fold(p.name)))
+
+
+def _commune_name(code: int) -> str:
+    """«Xã Hữu Lũng, Tỉnh Lạng Sơn»: the table shows names, not codes."""
+    found = areas.commune(code)
+    province = areas.province(found.province_code) if found else None
+    return f"{found.name}, {province.name}" if found and province else (found.name if found else "")
+
+
+def _check(role: str, commune: areas.Commune | None, province_code: int | None, unit: str) -> None:
+    """What the form lacks, in Vietnamese (the CLI's own messages name its flags)."""
+    if role not in people.ROLE_LABELS:
+        raise ValueError("hãy chọn vai trò.")
+    label = people.ROLE_LABELS[role].lower()
+    if role in UNIT_KIND and commune is None:
+        raise ValueError(f"{label} cần chọn xã (gõ tên xã).")
+    if role in (Role.COOPERATIVE, Role.FARM) and not unit.strip():
+        raise ValueError(f"{label} cần ghi tên HTX hoặc trang trại.")
+    if commune is None and (province_code is None or areas.province(province_code) is None):
+        raise ValueError("hãy chọn tỉnh (cán bộ tỉnh, quản trị) hoặc xã.")
 
 
 def _admins_only(request: Request, runtime: Runtime, account: auth.Account) -> HTMLResponse:
@@ -34,26 +56,27 @@ def _admins_only(request: Request, runtime: Runtime, account: auth.Account) -> H
 
 
 @router.get("/invites")
-def invites_page(request: Request, account: AccountDep, runtime: RuntimeDep) -> HTMLResponse:
+def invites_page(request: Request, account: OfficialPageDep, runtime: RuntimeDep) -> HTMLResponse:
     return _page(request, runtime, account)
 
 
 @router.post("/invites")
 def create_invite(request: Request, account: Annotated[auth.Account, admin_only(_admins_only)], runtime: RuntimeDep,
                   role: Annotated[str, Form()] = "", commune: Annotated[str, Form()] = "",
-                  province: Annotated[str, Form()] = "", unit: Annotated[str, Form()] = "") -> HTMLResponse:
+                  province: Annotated[str, Form()] = "", unit: Annotated[str, Form()] = "",
+                  commune_code_field: Annotated[str, Form(alias="commune_code")] = "") -> HTMLResponse:
     try:
-        province_code = ids.number(province) or account.province_code
-        commune_code = None
-        if commune.strip():
-            commune_code = areas.resolve_commune(commune, province_code=account.province_code).code
+        province_code = account.province_code or ids.number(province)
+        chosen = communes.pick(account.scope, commune, commune_code_field)
+        _check(role, chosen, province_code, unit)
+        commune_code = chosen.code if chosen else None
         with unit_of_work(runtime.sessions) as session:
             new = people.create_invite(
                 session, role=role, commune_code=commune_code, province_code=province_code,
                 unit_name=unit or None, created_by=f"dashboard:{account.username}", now=utcnow())
             warnings = unit_registry.same_name_warnings(session, role=role, name=unit or None,
                                                         commune_code=commune_code)
-            code, where = people.format_code(new.code), areas.full_name(commune_code) if commune_code else ""
+            code, where = people.format_code(new.code), _commune_name(commune_code) if commune_code else ""
     except ValueError as exc:
         return _page(request, runtime, account, error=f"Chưa tạo được mã: {exc}", status_code=422)
     return _page(request, runtime, account, new_code=code, where=where, warnings=warnings)

@@ -16,8 +16,8 @@ router = APIRouter()
 
 
 @router.get("/login")
-async def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html", None, error=None)
+async def login_page(request: Request, created: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, error=None, created=bool(created))
 
 
 @router.post("/login")
@@ -27,9 +27,11 @@ def login(request: Request, runtime: RuntimeDep, username: Annotated[str, Form(m
         new = auth.login(runtime.sessions, username=username, password=password, address=client_address(request),
                          now=utcnow())
     except auth.LoginError as exc:
-        error = (f"Đăng nhập tạm khoá vì nhập sai nhiều lần. Thử lại sau {exc.minutes} phút."
-                 if exc.reason == "locked" else "Sai tên đăng nhập hoặc mật khẩu.")
-        return render(request, "login.html", None, status_code=429 if exc.reason == "locked" else 401, error=error)
+        error = {"locked": f"Đăng nhập tạm khoá vì nhập sai nhiều lần. Thử lại sau {exc.minutes} phút.",
+                 "disabled": "Tài khoản này đã bị khoá. Hãy liên hệ quản trị viên nếu bạn cần dùng lại."
+                 }.get(exc.reason, "Sai tên đăng nhập hoặc mật khẩu.")
+        return render(request, "login.html", None, status_code={"locked": 429, "disabled": 403}.get(exc.reason, 401),
+                      error=error, username=username)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(COOKIE, new.token, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=int(auth.SESSION_TTL.total_seconds()))

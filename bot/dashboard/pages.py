@@ -27,9 +27,23 @@ def render(request: Request, name: str, account: auth.Account | None, status_cod
     return TEMPLATES.TemplateResponse(request, name, {"account": account, **context}, status_code=status_code)
 
 
+ERRORS = {  # status → (title, message) of the dashboard's error page
+    403: ("Không có quyền truy cập", "Tài khoản của bạn không mở được trang này."),
+    404: ("Không tìm thấy trang", "Không có trang hoặc mục này. Hãy kiểm tra đường dẫn."),
+    405: ("Thao tác không hợp lệ", "Trang này không nhận thao tác đó. Hãy quay lại và thử lại từ trang."),
+    422: ("Dữ liệu không hợp lệ", "Dữ liệu gửi lên không đúng hoặc thiếu. Hãy quay lại, kiểm tra và gửi lại."),
+}
+
+
+def error_page(request: Request, status_code: int) -> HTMLResponse:
+    """A Vietnamese page for a refused or unknown address under /admin (no account: no menu)."""
+    title, message = ERRORS.get(status_code, ("Có lỗi", "Yêu cầu chưa thực hiện được. Hãy thử lại sau."))
+    return render(request, "error.html", None, status_code=status_code, title=title, message=message)
+
+
 def plans_for(account: auth.Account, runtime: Runtime | None = None) -> list[Plan]:
     """The account's plans; the province with the latest report first (where the work is)."""
-    plans = [p for p in load_plans().values() if account.province_code in (None, p.province_code)]
+    plans = [p for p in load_plans().values() if account.scope.sees_plan(p)]
     if runtime is not None and len({p.province_code for p in plans}) > 1:
         with runtime.sessions() as session:
             latest = reports.list_filed(session, limit=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.dashboard.deps import AccountDep, CsrfAccountDep, RuntimeDep
+from bot.dashboard.deps import AdminDep, AdminPageDep, RuntimeDep
 from bot.dashboard.pages import render
 from bot.knowledge.normalize import fold
 from bot.runtime import Runtime
@@ -27,7 +27,7 @@ def card_choices(runtime: Runtime) -> list[tuple[str, str]]:
 
 
 @router.get("/questions")
-def questions_page(request: Request, account: AccountDep, runtime: RuntimeDep,
+def questions_page(request: Request, account: AdminPageDep, runtime: RuntimeDep,
                    attached: str | None = None) -> HTMLResponse:
     with runtime.sessions() as session:
         rows = questions.list_recent(session, limit=300)
@@ -37,7 +37,7 @@ def questions_page(request: Request, account: AccountDep, runtime: RuntimeDep,
 
 
 @router.post("/questions/attach")
-def attach_question(account: CsrfAccountDep, runtime: RuntimeDep,
+def attach_question(account: AdminDep, runtime: RuntimeDep,
                     text: Annotated[str, Form(max_length=2000)] = "",
                     card: Annotated[str, Form(max_length=120)] = "", action: Annotated[str, Form()] = "attach",
                     back: Annotated[str, Form()] = "questions") -> Response:

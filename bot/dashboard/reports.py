@@ -28,7 +28,7 @@ def reports_page(request: Request, account: AccountDep, runtime: RuntimeDep, per
             {"report": r, "unit": u,
              "history": [(c, people.who(session, c.changed_by)) for c in reports.history(session, report_id=r.id)],
              "period": parse(r.period).label(reports.cutoff_day(u)) if r.period else ""}
-            for r, u in found]
+            for r, u in found if account.scope.sees_commune(u.commune_code)]  # a commune officer: their commune
     current = containing(local_date(utcnow()), "S")  # the last three years of half-years, by label
     options = []
     for _ in range(6):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bot.dashboard import (
+    accounts,
     baseline,
     broadcasts,
+    communes,
     completeness,
     feedback,
     handovers,
@@ -20,7 +22,7 @@ from bot.dashboard import (
 )
 
 PAGES = (login, indicators, completeness, reports, questions, invites, baseline, handovers, feedback, broadcasts, units,
-         tokens)
+         tokens, accounts, communes)
 
 
 def dashboard_router() -> APIRouter:

@@ -26,7 +26,8 @@ DONE_TEXT = {"rename": "Đã đổi tên đơn vị.", "merge": "Đã gộp: bá
 def _page(request: Request, runtime: Runtime, account: auth.Account, done: str | None = None,
           error: str | None = None, status_code: int = 200) -> HTMLResponse:
     with runtime.sessions() as session:
-        rows = unit_registry.listing(session, province_code=account.province_code)
+        rows = [r for r in unit_registry.listing(session, province_code=account.province_code)
+                if account.scope.sees_commune(r.unit.commune_code)]  # a commune officer: their commune
         changes: dict[int, list[Any]] = {r.unit.id: [(c, people.who(session, c.changed_by))
                                                      for c in unit_registry.history(session, unit_id=r.unit.id)]
                                           for r in rows}

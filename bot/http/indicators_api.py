@@ -29,6 +29,8 @@ PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
 NEED_LOGIN = "Cần đăng nhập bảng điều khiển hoặc mã API (Authorization: Bearer …)."
 NOT_YOURS = "Mã API hoặc tài khoản này không đọc được kế hoạch của tỉnh khác."
+NOT_YOUR_COMMUNE = "Tài khoản cán bộ xã chỉ đọc được số liệu của xã mình."
+NOT_YOUR_FILE = "Tài khoản này không mở được tệp này."
 DENIED: dict[int | str, dict[str, Any]] = {
     401: {"description": "no dashboard session and no valid API token"},
     403: {"description": "a plan of another province"},
@@ -63,6 +65,13 @@ def _build(runtime: Runtime, plan: str, period: str, commune: int | None,
     found, parsed = _inputs(plan, period, commune)
     if who is not None and not who.reads(found.province_code):  # type: ignore[attr-defined]
         raise HTTPException(403, NOT_YOURS)
+    if who is not None:
+        try:
+            commune = who.commune(commune)  # a commune officer: their commune, never another
+        except PermissionError:
+            raise HTTPException(403, NOT_YOUR_COMMUNE) from None
+        if commune is not None and not area_communes(found, commune):  # type: ignore[arg-type]
+            raise HTTPException(403, NOT_YOUR_COMMUNE)
     with runtime.sessions() as session:
         report = compute(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
         rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
@@ -117,9 +126,12 @@ def indicators_router() -> APIRouter:
             raise HTTPException(404, "Không tìm thấy tệp")
         web_user = web_identity.current_user(request)
         owner = f"{web_identity.CHANNEL}:{web_user}" if web_user else None
-        if not files.may_fetch(path, user=owner, key=key, now=utcnow()) and \
-                await run_in_threadpool(reader, request, runtime) is None:
-            raise _need_login()
+        if not files.may_fetch(path, user=owner, key=key, now=utcnow()):
+            who = await run_in_threadpool(reader, request, runtime)
+            if who is None:
+                raise _need_login()
+            if not who.reads_file(files.province_of(path)):
+                raise HTTPException(403, NOT_YOUR_FILE)
         return FileResponse(path, filename=name, headers={"Cache-Control": "private, no-store"})
 
     return router

@@ -24,15 +24,17 @@ def _record(path: Path) -> Path:
 
 
 def save(directory: Path, data: bytes, suffix: str, stem: str = "", *, owner: str | None = None,
-         now: datetime | None = None) -> str:
-    """Write ``data`` under a random name for ``owner`` (``channel:user_id``); return its URL path."""
+         now: datetime | None = None, province_code: int | None = None) -> str:
+    """Write ``data`` under a random name for ``owner`` (``channel:user_id``); return its URL path.
+    ``province_code``: the province whose figures it holds (its officials may fetch it; without
+    it only dashboard accounts and API tokens of every province may)."""
     directory.mkdir(parents=True, exist_ok=True)
     safe_stem = re.sub(r"[^A-Za-z0-9-]+", "-", stem)[:24].strip("-")
     name = f"{safe_stem + '_' if safe_stem else ''}{secrets.token_urlsafe(24)}.{suffix}"
     path = directory / name
     expires = (now or datetime.now().astimezone()) + timedelta(days=LINK_DAYS)
     _record(path).write_text(json.dumps({"owner": owner, "key": secrets.token_urlsafe(24),
-                                         "key_expires": expires.isoformat()}))
+                                         "key_expires": expires.isoformat(), "province": province_code}))
     path.write_bytes(data)
     return URL_PREFIX + name
 
@@ -60,6 +62,12 @@ def share_link(directory: Path, ref: str) -> str:
     path = resolve(directory, ref)
     key = _read(path).get("key") if path else None
     return f"{ref}?key={key}" if key else ref
+
+
+def province_of(path: Path) -> int | None:
+    """The province whose figures the file holds, when it was recorded."""
+    value = _read(path).get("province")
+    return value if isinstance(value, int) else None
 
 
 def may_fetch(path: Path, *, user: str | None, key: str | None, now: datetime) -> bool:

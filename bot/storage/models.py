@@ -139,6 +139,44 @@ class DashboardUser(Base):
     role: Mapped[str] = mapped_column(String(32), default=Role.ADMIN.value)
     province_code: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    commune_code: Mapped[int | None]  # a commune officer («cán bộ xã») sees this commune only
+    disabled_at: Mapped[datetime | None]  # disabled by an admin: no login, its sessions end
+
+
+class DashboardInvite(Base):
+    """A one-time link (``/admin/join/<token>``) by which an invited official sets a username and
+    password; the token is stored as a SHA-256 hash."""
+
+    __tablename__ = "dashboard_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    province_code: Mapped[int]
+    commune_code: Mapped[int | None]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[str | None] = mapped_column(String(64))  # the username it created
+    revoked_at: Mapped[datetime | None]
+
+
+class DashboardAudit(Base):
+    """The dashboard's audit log: logins (failed too), invites, accounts created, disabled and
+    enabled; ``line`` is the Vietnamese sentence shown, with names."""
+
+    __tablename__ = "dashboard_audit"
+    __table_args__ = (Index("ix_dashboard_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))  # login | login_failed | invite | account | disable | enable …
+    actor: Mapped[str | None] = mapped_column(String(64))  # the username acting (None: unknown)
+    province_code: Mapped[int | None]  # whose province the line concerns (None: all)
+    line: Mapped[str] = mapped_column(Text)
 
 
 class DashboardSession(Base):
