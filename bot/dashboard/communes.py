@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from bot.conversation import ids
 from bot.dashboard.deps import AccountDep
 from bot.dashboard.scope import Scope
+from bot.services.dashboard_accounts import province_title
 from reporting import areas
 
 router = APIRouter()
@@ -25,13 +26,8 @@ def commune_suggestions(account: AccountDep, q: Annotated[str, Query(max_length=
     scope = account.scope
     province_code = scope.province_code or ids.number(province)
     found = [c for c in areas.find_communes(q, province_code=province_code, limit=8) if scope.sees_commune(c.code)]
-    return JSONResponse([{"code": c.code, "name": c.name, "province": _province_name(c.province_code)}
+    return JSONResponse([{"code": c.code, "name": c.name, "province": province_title(c.province_code)}
                          for c in found])
-
-
-def _province_name(code: int) -> str:
-    found = areas.province(code)
-    return found.name if found else ""
 
 
 def pick(scope: Scope, text: str, code: str = "", *, province_code: int | None = None) -> areas.Commune | None:

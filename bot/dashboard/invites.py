@@ -12,6 +12,7 @@ from bot.dashboard import auth, communes
 from bot.dashboard.deps import AdminDep, OfficialPageDep, RuntimeDep, admin_only
 from bot.dashboard.pages import render
 from bot.runtime import Runtime
+from bot.services.dashboard_accounts import where_text
 from bot.storage.db import unit_of_work, utcnow
 from reporting import areas, people, unit_registry
 from reporting.clock import VIETNAM
@@ -33,9 +34,7 @@ def _page(request: Request, runtime: Runtime, account: auth.Account, new_code: s
 
 def _commune_name(code: int) -> str:
     """«Xã Hữu Lũng, Tỉnh Lạng Sơn»: the table shows names, not codes."""
-    found = areas.commune(code)
-    province = areas.province(found.province_code) if found else None
-    return f"{found.name}, {province.name}" if found and province else (found.name if found else "")
+    return where_text(None, code)
 
 
 def _check(role: str, commune: areas.Commune | None, province_code: int | None, unit: str) -> None:

@@ -38,17 +38,22 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, "Tài khoản")
 
 
+def province_title(code: int) -> str:
+    """«Tỉnh Lạng Sơn», «Thành phố Hà Nội» (the package names a province without «Tỉnh»)."""
+    found = areas.province(code)
+    if found is None:
+        return ""
+    return found.name if found.name.startswith("Thành phố") else f"Tỉnh {found.name}"
+
+
 def where_text(province_code: int | None, commune_code: int | None) -> str:
     """«Xã Hữu Lũng, Tỉnh Lạng Sơn», «Tỉnh Lạng Sơn» or «cả nước»."""
     if commune_code is not None:
         commune = areas.commune(commune_code)
         if commune is not None:
-            province = areas.province(commune.province_code)
-            return f"{commune.name}, {province.name}" if province else commune.name
-    if province_code is not None:
-        province = areas.province(province_code)
-        if province is not None:
-            return province.name
+            return f"{commune.name}, {province_title(commune.province_code)}"
+    if province_code is not None and areas.province(province_code) is not None:
+        return province_title(province_code)
     return "cả nước"
 
 
