@@ -178,7 +178,7 @@ def test_dashboard_renames_merges_and_retires_units_with_an_audit_line(settings:
         csrf = _login(client, url, "/admin/invites")
         made = client.post(f"{url}/admin/invites", data={"csrf": csrf, "role": "cooperative", "commune": "Hữu Lũng",
                                                           "unit": "htx na sầm"})
-        assert made.status_code == 200 and "cho Xã Hữu Lũng, Lạng Sơn (6385)" in made.text
+        assert made.status_code == 200 and "cho Xã Hữu Lũng, Tỉnh Lạng Sơn" in made.text  # names, not codes
         assert "Chú ý: đã có HTX cùng tên" in made.text and "dành cho chính đơn vị đó" in made.text
         unclear = client.post(f"{url}/admin/invites", data={"csrf": csrf, "role": "extension_officer",
                                                              "commune": "không có xã này"})

@@ -66,10 +66,10 @@ def csrf_ok(account: auth.Account, token: str) -> bool:
     return hmac.compare_digest(account.csrf.encode(), token.encode())
 
 
-async def check_csrf(account: AccountDep, csrf: Annotated[str, Form()] = "") -> auth.Account:
-    """The account, when the form's ``csrf`` field is its session's token."""
+async def check_csrf(request: Request, account: AccountDep, csrf: Annotated[str, Form()] = "") -> auth.Account:
+    """The account, when the form's ``csrf`` field is its session's token (else the 403 page)."""
     if not csrf_ok(account, csrf):
-        raise Refused(bad_session())
+        raise Refused(forbidden(request, account, BAD_SESSION))
     return account
 
 
