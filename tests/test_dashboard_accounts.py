@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import create_app
 from bot.runtime import create_runtime
-from bot.services import dashboard_accounts
+from bot.services import dashboard_accounts, files
 from bot.settings import Settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import HandoverRequest
@@ -92,7 +92,7 @@ def text_of(answer: httpx.Response) -> str:
 
 
 def test_provincial_official_invited_by_link_sees_only_their_province(site) -> None:
-    url, _ = site
+    url, cfg = site
     admin = as_admin(url)
     link = invite_link(admin, url, full_name="Nguyễn Thị Lan", role="provincial_official", province="20")
     opened = httpx.get(link)
@@ -122,6 +122,10 @@ def test_provincial_official_invited_by_link_sees_only_their_province(site) -> N
     assert own.status_code == 200
     other = lan.get("/api/indicators.xlsx", params={"plan": OTHER_PLAN, "period": "2025"})
     assert other.status_code == 403 and "tỉnh khác" in other.json()["detail"]
+    ours, theirs, unrecorded = (files.save(cfg.files_dir, b"book", "xlsx", province_code=code)
+                                for code in (20, 91, None))
+    assert lan.get(ours).status_code == 200 and admin.get(theirs).status_code == 200
+    assert lan.get(theirs).status_code == 403 and lan.get(unrecorded).status_code == 403
     for admin_page in ("/admin/accounts", "/admin/tokens", "/admin/baseline", "/admin/questions"):
         refused = lan.get(admin_page)
         assert refused.status_code == 403, admin_page
@@ -130,7 +134,7 @@ def test_provincial_official_invited_by_link_sees_only_their_province(site) -> N
 
 
 def test_commune_officer_sees_their_commune_only(site) -> None:
-    url, _ = site
+    url, cfg = site
     admin = as_admin(url)
     link = invite_link(admin, url, full_name="Hoàng Văn Đức", role="extension_officer", province="20",
                        commune="huu lung")  # typed without diacritics
@@ -155,6 +159,8 @@ def test_commune_officer_sees_their_commune_only(site) -> None:
     for refused_page in ("/admin/broadcasts", "/admin/invites", "/admin/accounts"):
         refused = duc.get(refused_page)
         assert refused.status_code == 403 and "Không có quyền truy cập" in text_of(refused), refused_page
+    workbook = files.save(cfg.files_dir, b"book", "xlsx", province_code=20)  # province-wide, as /chitieu makes
+    assert duc.get(workbook).status_code == 403
     chart = duc.get("/admin/chart.png", params={"plan": PLAN, "period": "2025",
                                                  "indicator": "household_waste_treatment_pct"})
     assert chart.status_code == 403
@@ -229,7 +235,8 @@ def test_dashboard_errors_and_invites_are_vietnamese_with_names(site) -> None:
     token = csrf(admin.get("/admin/invites").text)
     no_commune = admin.post("/admin/invites", data={"csrf": token, "role": "extension_officer"})
     alert = re.findall(r'role="alert">([^<]+)<', text_of(no_commune))
-    assert no_commune.status_code == 422 and alert == ["Chưa tạo được mã: cán bộ khuyến nông xã cần chọn xã (gõ tên xã)."]
+    assert no_commune.status_code == 422
+    assert alert == ["Chưa tạo được mã: cán bộ khuyến nông xã cần chọn xã (gõ tên xã)."]
     made = admin.post("/admin/invites", data={"csrf": token, "role": "extension_officer", "commune": "huu lung"})
     table = text_of(made).split('id="invites"')[1]
     assert made.status_code == 200 and "Xã Hữu Lũng, Tỉnh Lạng Sơn" in table and str(HUU_LUNG) not in table

@@ -128,7 +128,8 @@ def test_indicator_api_never_500(base: str, plan: str, period: str, commune: str
 @given(fields=st.dictionaries(st.sampled_from(["username", "password", "csrf", "role", "commune", "x"]),
                               form_text, max_size=5))
 def test_dashboard_forms_never_500(base: str, fields: dict[str, str]) -> None:
-    for path in ("/admin/login", "/admin/invites", "/admin/broadcasts", "/admin/logout"):
+    for path in ("/admin/login", "/admin/invites", "/admin/broadcasts", "/admin/logout", "/admin/accounts/invite",
+                 "/admin/join/not-a-token"):
         r = httpx.post(f"{base}{path}", data=fields)
         assert r.status_code < 500
     time.sleep(0)
