@@ -281,6 +281,13 @@ def test_phone_width_pages_fit_and_a_commune_is_picked_without_diacritics(site, 
                 page.screenshot(path=str(tmp_path / "too-wide.png"), full_page=True)
             assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px screen"
 
+        page.goto(url + "/admin?plan=ls-ktth-nn-2030&period=2025")  # the filter's long list of communes
+        page.fill("input.commune-search", "huu lung")
+        assert page.input_value("select[name=commune]") == str(HUU_LUNG)
+        page.click(".filters button")
+        page.wait_for_url(re.compile(f"commune={HUU_LUNG}"))
+        assert page.input_value("select[name=commune]") == str(HUU_LUNG)
+
         page.goto(url + "/admin/accounts")
         page.fill("input[name=full_name]", "Hoàng Văn Đức")
         page.select_option("select[name=role]", "extension_officer")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.conversation import ids
 from bot.dashboard import auth, communes
 from bot.dashboard.deps import AdminDep, AdminPageDep, RuntimeDep
-from bot.dashboard.pages import render
+from bot.dashboard.pages import plans_for, render
 from bot.runtime import Runtime
 from bot.services import dashboard_accounts as accounts
 from bot.storage.db import unit_of_work, utcnow
@@ -34,11 +34,14 @@ def _page(request: Request, runtime: Runtime, account: auth.Account, *, link: st
     provinces = sorted(areas.provinces().values(), key=lambda p: areas.fold(p.name))
     if account.province_code is not None:
         provinces = [p for p in provinces if p.code == account.province_code]
+    plans = plans_for(account, runtime)  # the province with the latest report first
+    default_province = plans[0].province_code if plans else None
     return render(request, "accounts.html", account, users=users, invites=invites, lines=lines, link=link,
                   invited=invited, error=error, done=DONE.get(done or ""), provinces=provinces, tz=VIETNAM,
                   now=utcnow(), role_label=accounts.role_label, where=accounts.where_text,
                   roles=[(r.value, accounts.role_label(r)) for r in accounts.INVITABLE], status_code=status_code,
-                  days=accounts.INVITE_DAYS)
+                  days=accounts.INVITE_DAYS, default_province=default_province,
+                  province_title=accounts.province_title)
 
 
 @router.get("/accounts")

@@ -46,5 +46,34 @@
       }, 150);
     });
   }
+  // A long <select name="commune"> (filters) gets a search box: typing «huu lung» keeps the
+  // matching communes and selects the first; diacritics, case and «xã/phường» do not matter.
+  function fold(text) {
+    return text.toLowerCase().replace(/đ/g, "d").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/[^a-z0-9]+/g, " ").trim().replace(/^(xa|phuong|dac khu) /, "");
+  }
+  function searchable(select) {
+    if (select.options.length < 8) { return; }
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "commune-search";
+    box.placeholder = "Tìm xã theo tên";
+    box.setAttribute("aria-label", "Tìm xã theo tên");
+    select.insertAdjacentElement("beforebegin", box);
+    var names = Array.prototype.map.call(select.options, function (o) { return fold(o.text); });
+    box.addEventListener("input", function () {
+      var q = fold(box.value), starts = null, contains = null;
+      Array.prototype.forEach.call(select.options, function (o, i) {
+        var match = !q || names[i].indexOf(q) !== -1;
+        o.hidden = Boolean(o.value) && !match;
+        if (!o.value || !q) { return; }
+        if (starts === null && names[i].indexOf(q) === 0) { starts = o; }
+        if (contains === null && match) { contains = o; }
+      });
+      var chosen = starts || contains;
+      if (chosen) { select.value = chosen.value; }
+    });
+  }
   document.querySelectorAll("input[data-commune-picker]").forEach(setup);
+  document.querySelectorAll("select[name=commune]").forEach(searchable);
 }());
