@@ -296,12 +296,16 @@ def history(session: Session, *, report_id: int) -> list[ReportChange]:
 
 
 def list_filed(session: Session, *, province_code: int | None = None, period: str | None = None,
-               form: str | None = None, limit: int = 200) -> list[tuple[Report, ReportingUnit]]:
-    """Filed reports with their units, newest first, for lists in the dashboard."""
+               form: str | None = None, limit: int = 200,
+               commune_code: int | None = None) -> list[tuple[Report, ReportingUnit]]:
+    """Filed reports with their units, newest first, for lists in the dashboard (of one commune's
+    units with ``commune_code``)."""
     stmt = (select(Report, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Report.unit_id)
             .where(Report.status == FILED))
     if province_code is not None:
         stmt = stmt.where(ReportingUnit.province_code == province_code)
+    if commune_code is not None:
+        stmt = stmt.where(ReportingUnit.commune_code == commune_code)
     if period:
         stmt = stmt.where(Report.period == period)
     if form:

@@ -154,6 +154,9 @@ def test_commune_officer_sees_their_commune_only(site) -> None:
     assert "Hầm biogas nhà tôi ít khí" in questions and "Rơm ủ bị mốc" not in questions
     province_wide = text_of(admin.get("/admin/handovers"))
     assert "Hầm biogas nhà tôi ít khí" in province_wide and "Rơm ủ bị mốc" in province_wide
+    filed = text_of(duc.get("/admin/reports"))
+    assert "Xã Hữu Lũng" in filed and OTHER_COMMUNE.name not in filed
+    assert OTHER_COMMUNE.name in text_of(admin.get("/admin/reports"))
     units = text_of(duc.get("/admin/units"))
     assert "Hữu Lũng" in units and OTHER_COMMUNE.name not in units
     for refused_page in ("/admin/broadcasts", "/admin/invites", "/admin/accounts"):

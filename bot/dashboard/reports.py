@@ -23,12 +23,12 @@ def reports_page(request: Request, account: AccountDep, runtime: RuntimeDep, per
                  form: str | None = None) -> HTMLResponse:
     with runtime.sessions() as session:
         found = reports.list_filed(session, province_code=account.province_code, period=period or None,
-                                   form=form or None)
+                                   form=form or None, commune_code=account.scope.commune_code)  # commune officer
         rows: list[dict[str, Any]] = [
             {"report": r, "unit": u,
              "history": [(c, people.who(session, c.changed_by)) for c in reports.history(session, report_id=r.id)],
              "period": parse(r.period).label(reports.cutoff_day(u)) if r.period else ""}
-            for r, u in found if account.scope.sees_commune(u.commune_code)]  # a commune officer: their commune
+            for r, u in found]
     current = containing(local_date(utcnow()), "S")  # the last three years of half-years, by label
     options = []
     for _ in range(6):
