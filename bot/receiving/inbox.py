@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot.storage.models import InboxUpdate
@@ -48,15 +49,14 @@ class Depth:
 def accept(session: Session, *, channel: str, update_id: str, user_id: str | None, body: str,
            now: datetime) -> bool:
     """Store one update (committed by the caller before answering the platform); False if it
-    was stored before (a duplicate: nothing changes)."""
-    row = InboxUpdate(channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
-                      state="pending", attempts=0)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
+    was stored before (a duplicate: nothing changes). One statement: INSERT … ON CONFLICT DO
+    NOTHING RETURNING id."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(InboxUpdate).values(
+        channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
+        state="pending", attempts=0,
+    ).on_conflict_do_nothing(index_elements=["channel", "update_id"]).returning(InboxUpdate.id)
+    return session.execute(statement).first() is not None
 
 
 def claim(session: Session, *, owner: int, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
