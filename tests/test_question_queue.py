@@ -225,7 +225,8 @@ def test_at_the_same_moment_on_postgresql_exactly_one_answer_wins(postgres_schem
         thread.join(timeout=30)
         assert won is True and results == [False]
         assert [r.text for r in sent_to(rt, "farmer")] == [
-            "👨‍🌾 Cán bộ khuyến nông của tỉnh trả lời câu hỏi «ủ phân chuồng bao lâu thì dùng được»:\n\nKhoảng 2 tháng."]
+            "👨‍🌾 Cán bộ khuyến nông của tỉnh trả lời câu hỏi «ủ phân chuồng bao lâu thì dùng được»:"
+            "\n\nKhoảng 2 tháng."]
     finally:
         rt.close()
 
