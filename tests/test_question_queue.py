@@ -7,9 +7,11 @@ again, at most once per interval, and show as overdue."""
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,6 +29,8 @@ from bot.storage.models import HandoverRequest, OutgoingMessage
 from reporting import areas, people
 from tests.builders import HUU_LUNG
 from tests.fakes.server import serve, wait_for
+from tests.test_browser import CHROMIUM, page, site  # noqa: F401
+from tests.test_browser import PASSWORD as BROWSER_PASSWORD
 
 START = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 PASSWORD = "province-pass-123"
@@ -263,8 +267,8 @@ def test_unanswered_questions_escalate_again_once_per_interval(rt) -> None:
 
 
 def _csrf(client: httpx.Client, url: str) -> str:
-    page = client.get(f"{url}/admin/handovers").text
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    html = client.get(f"{url}/admin/handovers").text
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
 def test_the_dashboard_answers_a_province_question_and_the_farmer_gets_it(tmp_path) -> None:
@@ -320,3 +324,27 @@ def test_the_dashboard_answers_a_province_question_and_the_farmer_gets_it(tmp_pa
         assert "Nên ủ phân bò" in settled
         assert later() == []  # the farmer got one answer
         farmer.close()
+
+
+@pytest.mark.skipif(not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()), reason=f"no chromium at {CHROMIUM}")
+def test_the_questions_page_fits_a_phone_and_answers_in_chromium(site, page) -> None:  # noqa: F811
+    url, _ = site
+    farmer = httpx.Client(base_url=url, timeout=60)
+    for body in ({"text": "hố phân bị ngập nước mưa thì xử lý sao"}, {"button": "officer"}, {"text": "huu lung"}):
+        farmer.post("/api/chat", json=body)
+    page.goto(url + "/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", BROWSER_PASSWORD)
+    page.click("form button")
+    page.goto(url + "/admin/handovers")
+    row = page.locator("#open tr", has_text="hố phân bị ngập nước mưa")
+    row.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    row.locator("textarea[name=text]").fill("Khơi rãnh thoát nước quanh hố, che mái; phân loãng thì trộn thêm rơm.")
+    row.locator("button").click()
+    page.get_by_text("Đã gửi câu trả lời cho câu hỏi số").wait_for()
+    assert page.locator("#open tr", has_text="hố phân bị ngập nước mưa").count() == 0
+    assert page.locator("#settled tr", has_text="hố phân bị ngập nước mưa").count() == 1
+    got = wait_for(lambda: farmer.get("/api/chat/updates").json()["replies"], timeout=30)
+    assert "Khơi rãnh thoát nước quanh hố" in got[0]["text"]
+    farmer.close()

@@ -240,7 +240,7 @@ def recently_settled(session: Session, *, province_code: int | None, limit: int 
     stmt = select(HandoverRequest).where(HandoverRequest.state != OPEN)
     if province_code is not None:
         stmt = stmt.where(HandoverRequest.province_code == province_code)
-    return [*session.scalars(stmt.order_by(HandoverRequest.answered_at.desc(), HandoverRequest.id.desc())
+    return [*session.scalars(stmt.order_by(HandoverRequest.answered_at.desc().nulls_last(), HandoverRequest.id.desc())
                              .limit(limit))]
 
 
