@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     # request bodies: chat, webhooks, forms (413 above); the dashboard's baseline upload its own cap
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # hand-over: questions unanswered this long go to the provincial officials
+    # hand-over: a question unanswered this long moves to the province's queue and its officials are
+    # told; while it stays open they are told again once per this interval (README «Hand-over»)
     handover_escalate_hours: float = Field(default=24.0, gt=0)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)
     scheduler_enabled: bool = True

@@ -94,6 +94,8 @@ def send_digest(runtime: Runtime, now: datetime | None = None) -> int:
 
 
 def escalate_handovers(runtime: Runtime, now: datetime | None = None) -> int:
+    """Every 10 minutes: questions no one answered in ``handover_escalate_hours`` move to the
+    province's queue, or are told to its officials again (once per interval each)."""
     now = now or utcnow()
     with unit_of_work(runtime.sessions) as session:
         return handovers.escalate_due(session, now=now, t=runtime.services.messages,
