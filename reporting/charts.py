@@ -131,5 +131,6 @@ def progress(tracked: Tracked) -> bytes:
     points = [(when_time(p.period), p.period.name, p.value) for p in tracked.points if p.value is not None]
     path = list(a.path.knots) if a.path else []
     target_year = a.target_year if a.status != "no_target" else None
-    title = f"{a.title}\n{a.status_label[0].upper()}{a.status_label[1:]}: {a.gap_text}"
+    headline = a.summary or a.gap_text
+    title = f"{a.title}\n{headline[0].upper()}{headline[1:]}"
     return on_track(title, a.unit, points, path, a.target if target_year else None, target_year)

@@ -29,7 +29,7 @@ Every target in the plans is «at least» (a higher value is better).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from reporting.plans import IndicatorTarget, Plan
 
 TOLERANCE_POINTS = 1.0  # «đúng tiến độ» within 1 percentage point of the path
 TOLERANCE_SHARE = 0.01  # … or, for a count (lồng, doanh nghiệp), within 1 % of the target
+MAX_YEARS = 20  # the history looks back at most this many years (a period asked for 9999 stays cheap)
 
 Status = Literal["on_track", "behind", "ahead", "reached", "no_data", "no_target"]
 STATUS_LABELS: dict[str, str] = {
@@ -173,9 +174,20 @@ class Assessment:
 
     @property
     def summary(self) -> str:
-        """«chậm — Chậm 4,2 điểm % so với lộ trình» for a chat line."""
-        return f"{self.status_label}: {self.gap_text[0].lower()}{self.gap_text[1:]}" \
-            if self.status in ("behind", "ahead", "reached") else self.status_label
+        """The status with its gap in one phrase, lower case, for a chat line or a chart title:
+        «chậm 4,8 điểm % so với lộ trình», «vượt lộ trình 13 điểm %», «đã đạt mục tiêu: vượt
+        mục tiêu 5 điểm %», «đúng tiến độ», «chưa có số liệu» ("" without a numeric target)."""
+        if self.status == "no_target":
+            return ""
+        gap = self.gap_text[0].lower() + self.gap_text[1:]
+        if self.status in ("behind", "ahead"):
+            return gap
+        if self.status == "reached":
+            return f"{self.status_label}: {gap}"
+        if self.status == "on_track":
+            return f"{self.status_label} ({gap})" if self.at_start or abs(self.gap_points or 0) >= 0.05 \
+                else self.status_label
+        return self.status_label
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -312,7 +324,7 @@ def _periods(plan: Plan, up_to: Period) -> list[Period]:
     end = up_to.end(plan.cutoff_day)
     first = min(plan.first_year, plan.start_year)
     out: list[Period] = []
-    for year in range(first, up_to.year + 1):
+    for year in range(max(first, up_to.year - MAX_YEARS + 1), up_to.year + 1):
         candidates = ([Period(year, "S", 1)] if plan.half_yearly else []) + [Period(year)]
         out += [p for p in candidates if p.end(plan.cutoff_day) <= end]
     return out
@@ -370,9 +382,6 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
         made.status = "no_data"
         return made
     assert target is not None
-    if latest.value >= target - 1e-9:
-        made.status = "reached"
-        return made
     expected = made.path.value_at(latest.period) if made.path else None
     if expected is None or (made.path and when_time(latest.period) <= made.path.knots[0][0]):
         made.at_start = True  # the path starts here: nothing earlier to compare with
@@ -380,7 +389,10 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
     made.expected_now = expected
     made.gap_points = expected - latest.value
     tol = made.tolerance
-    made.status = "behind" if made.gap_points > tol else "ahead" if made.gap_points < -tol else "on_track"
+    if latest.value >= target - 1e-9:
+        made.status = "reached"
+    else:
+        made.status = "behind" if made.gap_points > tol else "ahead" if made.gap_points < -tol else "on_track"
     return made
 
 
@@ -416,6 +428,12 @@ def track_plan(session: Session, plan: Plan, period: Period, *, commune_code: in
     if current is None:
         current = compute(session, plan=plan, period=period, commune_code=commune_code)
     return [Tracked(r, assess(plan, r, points[r.id], period), points[r.id]) for r in current.results]
+
+
+def with_assessments(data: dict[str, Any], tracked: list[Tracked]) -> dict[str, Any]:
+    """The indicators' JSON (``IndicatorReport.to_dict``) with each indicator's ``assessment``."""
+    status = {t.result.id: t.assessment.to_dict() for t in tracked}
+    return {**data, "indicators": [{**row, "assessment": status.get(row["id"])} for row in data["indicators"]]}
 
 
 def commune_standings(assessment: Assessment, result: IndicatorResult,

@@ -51,7 +51,7 @@ def _assessments(db, period="2026", plan=PLAN):
         ({2025: 360, 2026: 400}, "behind", 44.8, "Chậm 4,8 điểm % so với lộ trình", "chậm"),
         ({2025: 360, 2026: 452}, "on_track", 44.8, "Cao hơn lộ trình 0,4 điểm % (trong mức cho phép)",
          "đúng tiến độ"),
-        ({2025: 360, 2026: 850}, "reached", None, "Vượt mục tiêu 5 điểm %", "đã đạt mục tiêu"),
+        ({2025: 360, 2026: 850}, "reached", 44.8, "Vượt mục tiêu 5 điểm %", "đã đạt mục tiêu"),
         # the plan's first year 2024 has data: the path starts there (20 % → 80 %: 10 points a year)
         ({2024: 200, 2025: 250, 2026: 330}, "behind", 40.0, "Chậm 7 điểm % so với lộ trình", "chậm"),
         ({}, "no_data", None, "Chưa có số liệu", "chưa có số liệu"),
@@ -66,6 +66,7 @@ def test_straw_status_on_the_path(db, years, status, expected_now, gap_text, lab
     assert a.status == status and a.status_label == label
     assert a.gap_text == gap_text
     assert "-" not in a.gap_text  # never a negative gap
+    assert a.status_label in a.summary  # the chat line: status and gap in one phrase
     if expected_now is None:
         assert a.expected_now is None
     else:

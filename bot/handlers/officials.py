@@ -92,11 +92,10 @@ def _chart_buttons(plan: Plan, period: Period, tracked: list[Tracked]) -> list[l
 
 def _status_text(ctx: Context, t: Tracked) -> str:
     a = t.assessment
-    if a.status in ("no_target",):
+    if not a.summary:
         return ""
-    when = f" ({a.latest.period.name.lower()})" if a.latest and not a.latest_is_current else ""
-    gap = "" if a.status == "no_data" else f": {a.gap_text[0].lower()}{a.gap_text[1:]}{when}"
-    return ctx.t("indicator_status", status=a.status_label, gap=gap)
+    when = f", số liệu {a.latest.period.name.lower()}" if a.latest and not a.latest_is_current else ""
+    return ctx.t("indicator_status", status=a.summary, when=when)
 
 
 def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:

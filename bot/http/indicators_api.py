@@ -22,7 +22,7 @@ from reporting.exports import to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute
 from reporting.periods import Period, parse
 from reporting.plans import load_plans
-from reporting.progress import track_plan
+from reporting.progress import track_plan, with_assessments
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PlanId = Annotated[str, Query(min_length=1, max_length=64, description="plan id, e.g. ls-ktth-nn-2030")]
@@ -80,10 +80,7 @@ def _build_json(runtime: Runtime, plan: str, period: str, commune: int | None, w
         tracked = track_plan(session, found, parsed, commune_code=commune)  # type: ignore[arg-type]
         rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
     report = IndicatorReport(found, parsed, commune, [t.result for t in tracked])  # type: ignore[arg-type]
-    data = to_json(report, rates)
-    for row, t in zip(data["indicators"], tracked, strict=True):
-        row["assessment"] = t.assessment.to_dict()
-    return data
+    return with_assessments(to_json(report, rates), tracked)
 
 
 def indicators_router() -> APIRouter:

@@ -98,7 +98,7 @@ REQUIRED: dict[str, set[str]] = {
     "indicators_title": {"plan", "period"},
     "indicator_line": {"title", "value", "target", "status", "reporting", "total"},
     "indicator_target": {"target"},
-    "indicator_status": {"status", "gap"},
+    "indicator_status": {"status", "when"},
     "completeness_line": {"form", "period", "received", "expected", "on_time", "deadline"},
     "chart_caption": {"title", "period"},
     "progress_caption": {"title", "status", "gap"},
