@@ -377,6 +377,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from reporting.indicators import area_communes, compute
     from reporting.periods import parse
     from reporting.plans import load_plans
+    from reporting.progress import track_plan, with_assessments
 
     plan = load_plans().get(args.plan)
     if plan is None:
@@ -393,9 +394,11 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     with _database(args, write=False) as session:
         report = compute(session, plan=plan, period=period, commune_code=args.commune)
         rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
+        tracked = track_plan(session, plan, period, commune_code=args.commune) if args.format == "json" else []
     data: bytes
-    if args.format == "json":
-        data = (json.dumps(to_json(report, rates), ensure_ascii=False, indent=2) + "\n").encode()
+    if args.format == "json":  # the same JSON as GET /api/indicators, each indicator with its assessment
+        data = (json.dumps(with_assessments(to_json(report, rates), tracked), ensure_ascii=False, indent=2)
+                + "\n").encode()
     elif args.format == "csv":
         data = to_csv(report).encode("utf-8-sig" if args.output else "utf-8")
     elif args.format == "xlsx":
