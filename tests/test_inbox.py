@@ -291,3 +291,29 @@ def test_agribot_worker_refuses_sqlite_in_one_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "bot.cli", "--database-url", f"sqlite:///{tmp_path / 'a.db'}",
                            "worker"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "PostgreSQL" in done.stderr
+
+
+def test_handled_updates_are_deleted_after_a_week_and_nothing_else(database_url: str) -> None:
+    """The inbox does not grow for ever: the nightly housekeeping job deletes rows handled more
+    than a week ago; a row handled yesterday still refuses its duplicate, waiting rows stay."""
+    from datetime import timedelta
+
+    from bot.runtime import create_runtime
+    from bot.scheduling import jobs
+
+    rt = create_runtime(Settings(database_url=database_url), load_content=False)
+    now = utcnow()
+    try:
+        with unit_of_work(rt.sessions) as s:
+            for update_id in ("old", "recent", "waiting"):
+                assert inbox.accept(s, channel="telegram", update_id=update_id, user_id=update_id, body="{}",
+                                    now=now - timedelta(days=9))
+            rows = {r.update_id: r for r in s.scalars(select(InboxUpdate))}
+            rows["old"].state, rows["old"].done_at = "done", now - timedelta(days=8)
+            rows["recent"].state, rows["recent"].done_at = "done", now - timedelta(days=1)
+        assert jobs.housekeeping(rt, now=now) == 1
+        with unit_of_work(rt.sessions) as s:
+            assert sorted(s.scalars(select(InboxUpdate.update_id))) == ["recent", "waiting"]
+            assert not inbox.accept(s, channel="telegram", update_id="recent", user_id="recent", body="{}", now=now)
+    finally:
+        rt.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session, aliased
 from bot.storage.models import InboxUpdate
 
 MAX_ATTEMPTS = 5
+# handled rows are kept this long, so that a platform delivering an update again (Telegram
+# retries for up to 24 hours) still meets its key; then ``purge`` deletes them
+KEEP_DONE = timedelta(days=7)
 BUSY = ("pending", "working")
 
 
@@ -125,3 +128,9 @@ def depth(session: Session, *, now: datetime) -> Depth:
                                     .where(InboxUpdate.state.in_(BUSY))).one()
     return Depth(int(count or 0), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 
+
+
+def purge(session: Session, *, now: datetime, keep: timedelta = KEEP_DONE) -> int:
+    """Delete handled rows older than ``keep`` (pending, working and failed rows stay)."""
+    result = session.execute(delete(InboxUpdate).where(InboxUpdate.state == "done", InboxUpdate.done_at < now - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

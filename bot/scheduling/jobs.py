@@ -1,4 +1,4 @@
-"""Scheduled jobs (run by the leader): reminders, the officials' digest, escalation, tips."""
+"""Scheduled jobs (run by the leader): reminders, the officials' digest, escalation, tips, housekeeping."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
+from bot.receiving import inbox
 from bot.runtime import Runtime
 from bot.sending import delivery
 from bot.services import broadcasts, handovers
@@ -120,3 +121,12 @@ def send_seasonal_tips(runtime: Runtime, now: datetime | None = None) -> int:
                     dedupe_prefix=f"tip:{tip.id}:{today.year}")
                 queued += sent.recipients
     return queued
+
+
+def housekeeping(runtime: Runtime, now: datetime | None = None) -> int:
+    """Nightly: delete inbox rows handled more than a week ago (``inbox.KEEP_DONE``)."""
+    with unit_of_work(runtime.sessions) as session:
+        purged = inbox.purge(session, now=now or utcnow())
+    if purged:
+        log.info("housekeeping: %d handled inbox rows deleted", purged)
+    return purged
