@@ -105,7 +105,7 @@ def rounded(value: float | None, unit: str) -> float | int | None:
     if value is None:
         return None
     places = digits(unit)
-    return int(round(value)) if places == 0 else round(value, places)
+    return round(value) if places == 0 else round(value, places)
 
 
 def zero_when_absent(definition: Definition) -> bool:

@@ -93,7 +93,8 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
         image = files.save(directory, charts.by_commune(chart_source), "png", stem=chart_source.id,
                            owner=owner)
         replies.append(Reply(ctx.t("chart_caption", title=chart_source.definition.title), image=image))
-    workbook = files.save(directory, to_xlsx(report, rates), "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
+    book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name)
+    workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
     return replies
 

@@ -1,4 +1,5 @@
-"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx`` and ``.csv``, and ``/files/<name>``.
+"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx``, ``.csv`` and ``.docx`` (the report
+document), and ``/files/<name>``.
 
 All need a dashboard session or an API token (``bot.http.access``). With
 ``AGRIBOT_PUBLISH_PROVINCE_FIGURES`` anyone reads the JSON's province-level figures; the unit
@@ -6,6 +7,7 @@ lists (figures by commune, who has not reported) never leave without a login."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -22,8 +24,10 @@ from reporting.exports import to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute
 from reporting.periods import Period, parse
 from reporting.plans import load_plans
+from reporting.report_document import to_docx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PlanId = Annotated[str, Query(min_length=1, max_length=64, description="plan id, e.g. ls-ktth-nn-2030")]
 PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2026S1, 2026Q3 or 202611")]
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
@@ -93,10 +97,21 @@ def indicators_router() -> APIRouter:
         request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None
     ) -> Response:
         who = await _reader(request)
-        report, rates = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune, who)
-        data = await run_in_threadpool(to_xlsx, report, rates)
+        runtime: Runtime = request.app.state.runtime
+        report, rates = await run_in_threadpool(_build, runtime, plan, period, commune, who)
+        data = await run_in_threadpool(partial(to_xlsx, report, rates, agency=runtime.settings.agency_name))
         name = f"chi-tieu-{plan}-{period}{'-' + str(commune) if commune else ''}.xlsx"
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @router.get("/api/indicators.docx", responses=DENIED)
+    async def indicators_docx(request: Request, plan: PlanId, period: PeriodId) -> Response:
+        """The report document for the provincial People's Committee (the whole plan area)."""
+        who = await _reader(request)
+        runtime: Runtime = request.app.state.runtime
+        report, rates = await run_in_threadpool(_build, runtime, plan, period, None, who)
+        data = await run_in_threadpool(partial(to_docx, report, rates, agency=runtime.settings.agency_name))
+        name = f"bao-cao-{plan}-{period}.docx"
+        return Response(data, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @router.get("/api/indicators.csv", responses=DENIED)
     async def indicators_csv(request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None) -> Response:
