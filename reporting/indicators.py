@@ -49,6 +49,9 @@ class Definition(BaseModel):
     breakdown: dict[str, str] = Field(default_factory=dict)
     note: str | None = None
     not_collected: str | None = None
+    definition: str | None = None  # what the indicator measures, for the dashboard and the workbook
+    numerator_label: str | None = None  # what the numerator counts, after its number: «tấn rơm rạ thu gom»
+    denominator_label: str | None = None  # «tấn rơm rạ phát sinh»
 
     @property
     def is_ratio(self) -> bool:
