@@ -395,7 +395,7 @@ def _indicator_inputs(args: argparse.Namespace) -> tuple[Any, Any] | None:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from reporting.completeness import completeness
-    from reporting.exports import to_csv, to_json, to_table, to_xlsx
+    from reporting.exports import progress_by_indicator, to_csv, to_json, to_table, to_xlsx
     from reporting.indicators import compute
 
     inputs = _indicator_inputs(args)
@@ -408,13 +408,16 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     with _database(args, write=False) as session:
         report = compute(session, plan=plan, period=period, commune_code=args.commune)
         rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
+        # the path to the target is the province's: not shown for one commune
+        progress = progress_by_indicator(session, plan, period) \
+            if args.format == "xlsx" and args.commune is None else None
     data: bytes
     if args.format == "json":
         data = (json.dumps(to_json(report, rates), ensure_ascii=False, indent=2) + "\n").encode()
     elif args.format == "csv":
         data = to_csv(report).encode("utf-8-sig" if args.output else "utf-8")
     elif args.format == "xlsx":
-        data = to_xlsx(report, rates, agency=_settings(args).agency_name)
+        data = to_xlsx(report, rates, agency=_settings(args).agency_name, progress=progress)
     else:
         data = to_table(report, rates).encode()
     if args.output:
@@ -428,6 +431,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """The report document (.docx) a Sở sends to the provincial People's Committee."""
     from reporting.completeness import completeness
+    from reporting.exports import progress_by_indicator
     from reporting.indicators import compute
     from reporting.report_document import to_docx
 
@@ -441,7 +445,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with _database(args, write=False) as session:
         report = compute(session, plan=plan, period=period)
         rates = completeness(session, plan=plan, period=period)
-    Path(args.output).write_bytes(to_docx(report, rates, agency=_settings(args).agency_name))
+        progress = progress_by_indicator(session, plan, period)
+    Path(args.output).write_bytes(to_docx(report, rates, agency=_settings(args).agency_name, progress=progress))
     print(f"wrote {args.output}")
     return 0
 

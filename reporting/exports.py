@@ -18,12 +18,18 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
 
 from reporting import measures
 from reporting.completeness import FormCompleteness
 from reporting.indicators import STATUS_LABELS, CommuneValue, IndicatorReport, IndicatorResult
 from reporting.letterhead import Letterhead, letterhead
 from reporting.numbers import format_number
+from reporting.periods import Period
+from reporting.plans import Plan
+from reporting.progress import Assessment, assess_plan, commune_standings
+
+Progress = Mapping[str, Assessment]  # the on-track assessment per indicator id
 
 STATUS = STATUS_LABELS
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -222,17 +228,37 @@ def _print_setup(ws: Worksheet, head: Letterhead) -> None:
     ws.oddFooter.right.text = "Trang &P/&N"
 
 
-def _progress_of(progress: Mapping[str, Any] | None, result: IndicatorResult) -> Any:
+def progress_by_indicator(session: Session, plan: Plan, period: Period) -> dict[str, Assessment]:
+    """The plan's on-track assessment at ``period`` (the whole province), per indicator id."""
+    return {a.indicator_id: a for a in assess_plan(session, plan, period)}
+
+
+def _progress_of(progress: Progress | None, result: IndicatorResult) -> Assessment | None:
     return (progress or {}).get(result.id)
 
 
-def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress: Mapping[str, Any] | None) -> None:
+def progress_basis(assessment: Assessment) -> str | None:
+    """«theo số liệu năm 2026» when the status is judged on another period than the one asked
+    (a half-year's view judged on its year)."""
+    if assessment.latest is None or assessment.latest_is_current or assessment.status == "no_data":
+        return None
+    name = assessment.latest.period.name
+    return f"theo số liệu {name[0].lower()}{name[1:]}"
+
+
+def progress_gap_text(assessment: Assessment) -> str:
+    """The gap to the path, and the period of the figure when it is not the period asked."""
+    basis = progress_basis(assessment)
+    return assessment.gap_text + (f" ({basis})" if basis else "")
+
+
+def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress: Progress | None) -> None:
     with_progress = progress is not None
     titles = ["STT", "Chỉ tiêu", "Đơn vị", "Giá trị", "Mục tiêu", "Năm mục tiêu", "Còn thiếu so với mục tiêu"]
     widths = [5, 42, 10, 13, 11, 9, 15]
     if with_progress:
-        titles += ["Mức cần đạt theo lộ trình", "Tiến độ"]
-        widths += [13, 24]
+        titles += ["Mức cần đạt theo lộ trình", "Tiến độ so với lộ trình", "Chênh lệch với lộ trình"]
+        widths += [13, 14, 30]
     titles += ["Tử số", "Mẫu số", "Số xã có số liệu", "Tổng số xã", "Cách tính", "Ghi chú"]
     widths += [15, 15, 10, 9, 55, 45]
     _letterhead_rows(ws, report, head, "Tổng hợp kết quả các chỉ tiêu (giá trị toàn tỉnh = tổng tử số / tổng "
@@ -251,9 +277,10 @@ def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress:
             (measures.rounded(r.target, unit), number_format(unit)), (r.target_year, "0"), gap_cell]
         if with_progress:
             assessment = _progress_of(progress, r)
-            expected = getattr(assessment, "expected_now", None)
+            expected = None if assessment is None or assessment.at_start else assessment.expected_now
             values += [(measures.rounded(expected, unit), number_format(unit)),
-                       (_progress_words(assessment), None)]
+                       ("" if assessment is None else assessment.status_label, None),
+                       ("" if assessment is None else progress_gap_text(assessment), None)]
         values += [
             (None if num is None else measures.rounded(r.numerator, num.unit) if r.numerator is not None
              else (0 if shown_value(r) == 0 else None), None if num is None else number_format(num.unit)),
@@ -264,16 +291,8 @@ def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress:
         _row(ws, FIRST_ROW + number - 1, values)
 
 
-def _progress_words(assessment: Any) -> str:
-    if assessment is None:
-        return ""
-    status = getattr(assessment, "status_label", None) or ""
-    gap = getattr(assessment, "gap_text", None) or ""
-    return f"{status} ({gap})" if status and gap else status or gap
-
-
 def _by_commune(ws: Worksheet, report: IndicatorReport, head: Letterhead, r: IndicatorResult,
-                progress: Mapping[str, Any] | None) -> None:
+                progress: Progress | None) -> None:
     unit = r.definition.unit
     num, den = measures.numerator(r.definition), measures.denominator(r.definition)
     titles, widths = ["STT", "Mã xã", "Xã"], [5, 8, 26]
@@ -289,13 +308,20 @@ def _by_commune(ws: Worksheet, report: IndicatorReport, head: Letterhead, r: Ind
     if den is not None:
         titles.append(f"Giá trị ({unit})")
         widths.append(12)
-    expected = getattr(_progress_of(progress, r), "expected_now", None) if progress is not None else None
-    if expected is not None and r.target is not None:
-        titles.append(f"Mức cần đạt theo lộ trình ({unit})")
-        widths.append(14)
+    assessment = _progress_of(progress, r)
+    path_now = None
+    if assessment is not None and assessment.path is not None and assessment.period is not None and den is not None:
+        path_now = assessment.path.value_at(assessment.period)
+    standings = {s.code: s for s in commune_standings(assessment, r)} if path_now is not None and assessment \
+        else {}
+    if standings:
+        titles.append("So với lộ trình của tỉnh")
+        widths.append(16)
     titles.append("Tình trạng số liệu")
     widths.append(28)
     subtitle = f"{r.definition.title} theo xã"
+    if path_now is not None:
+        subtitle += f" (mức cần đạt theo lộ trình của tỉnh trong kỳ: {fmt_number(path_now)} {unit})"
     explained = measures.explanation(r.definition)
     _letterhead_rows(ws, report, head, subtitle + (f". {explained}" if explained else ""), len(titles))
     ws.row_dimensions[5].height = 45
@@ -314,8 +340,9 @@ def _by_commune(ws: Worksheet, report: IndicatorReport, head: Letterhead, r: Ind
                    for key, _ in breakdown]
         if den is not None:
             values.append((measures.rounded(value, unit), number_format(unit)))
-        if expected is not None and r.target is not None:
-            values.append((measures.rounded(expected, unit), number_format(unit)))
+        if standings:
+            standing = standings.get(c.code)
+            values.append(("" if standing is None or standing.status == "no_data" else standing.status_label, None))
         values.append((commune_status(r, c), None))
         _row(ws, FIRST_ROW + i - 1, values)
     _columns(ws, titles, widths)
@@ -352,11 +379,12 @@ def _missing(ws: Worksheet, report: IndicatorReport, head: Letterhead, completen
 
 
 def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness], *, agency: str | None = None,
-            today: date | None = None, progress: Mapping[str, Any] | None = None) -> bytes:
+            today: date | None = None, progress: Progress | None = None) -> bytes:
     """The workbook: «Tổng hợp», one sheet per indicator by commune, «Tình hình báo cáo» and
     «Chưa báo cáo». ``agency``: the AGRIBOT_AGENCY_NAME setting (default: the plan's province's
     Sở Nông nghiệp và Môi trường); ``today``: the export date (default: today in Vietnam);
-    ``progress``: the on-track assessment per indicator id, when known."""
+    ``progress``: the on-track assessment per indicator id (``progress_by_indicator``), for the
+    whole province only."""
     head = letterhead(report.plan, agency=agency, today=today)
     wb = Workbook()
     ws = wb.active

@@ -84,14 +84,15 @@ def denominator(definition: Definition) -> Measure | None:
 
 def explanation(definition: Definition) -> str:
     """How the figure is computed, in one sentence an official can read out."""
+    meaning = f"{definition.definition} " if definition.definition else ""
     if definition.not_collected:
-        return definition.not_collected
+        return meaning + definition.not_collected
     num, den = numerator(definition), denominator(definition)
     if num is None:
-        return ""
+        return meaning.strip()
     if den is None:
-        return f"{num.heading}, tổng các xã, theo «{num.source}»."
-    return (f"Tử số: {num.heading}, theo «{num.source}». Mẫu số: {den.heading}, theo "
+        return f"{meaning}{num.heading}, tổng các xã, theo «{num.source}»."
+    return (f"{meaning}Tử số: {num.heading}, theo «{num.source}». Mẫu số: {den.heading}, theo "
             f"«{den.source}». Giá trị = tử số / mẫu số × 100, tính trên các xã có đủ cả hai số.")
 
 

@@ -10,7 +10,6 @@ the signature block («Nơi nhận» / «GIÁM ĐỐC»). Times New Roman, A4 po
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -24,9 +23,20 @@ from docx.text.paragraph import Paragraph
 
 from reporting import measures
 from reporting.completeness import FormCompleteness
-from reporting.exports import EXCEEDED, REACHED, fmt_number, gap_text, shown_value, target_text, value_text
+from reporting.exports import (
+    EXCEEDED,
+    REACHED,
+    Progress,
+    fmt_number,
+    gap_text,
+    progress_basis,
+    shown_value,
+    target_text,
+    value_text,
+)
 from reporting.indicators import IndicatorReport, IndicatorResult
 from reporting.letterhead import Letterhead, letterhead
+from reporting.progress import Assessment
 
 FONT = "Times New Roman"
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -98,7 +108,7 @@ def _heading_block(document: Any, head: Letterhead) -> None:
     _para(right, head.dated_line, italic=True, size=13, align=center)
 
 
-def indicator_paragraph(result: IndicatorResult, assessment: Any = None) -> str:
+def indicator_paragraph(result: IndicatorResult, assessment: Assessment | None = None) -> str:
     """One indicator in a sentence or two, with its real figures."""
     title = result.definition.title
     if result.definition.not_collected or result.definition.numerator is None:
@@ -122,7 +132,7 @@ def indicator_paragraph(result: IndicatorResult, assessment: Any = None) -> str:
             reached = gap in (EXCEEDED, REACHED)
             target_unit = "" if unit == "%" else f" {unit}"
             parts.append(f"mục tiêu {goal}{target_unit}{year}, " + (gap.lower() if reached else f"còn thiếu {gap}"))
-    progress = _progress_sentence(assessment)
+    progress = progress_sentence(assessment)
     if progress:
         parts.append(progress)
     text = "; ".join(parts) + "."
@@ -134,14 +144,27 @@ def indicator_paragraph(result: IndicatorResult, assessment: Any = None) -> str:
     return text
 
 
-def _progress_sentence(assessment: Any) -> str:
-    if assessment is None:
+def _lower(text: str) -> str:
+    return text[0].lower() + text[1:] if text else text
+
+
+def progress_sentence(assessment: Assessment | None) -> str:
+    """«so với lộ trình đến năm 2030: chậm (chậm 4,2 điểm % so với lộ trình; mức cần đạt theo lộ
+    trình 62 %)»; nothing without a path (no numeric target, no data) or once the target is reached
+    (the target clause says so)."""
+    if assessment is None or assessment.status in ("no_target", "no_data", "reached"):
         return ""
-    status = getattr(assessment, "status_label", None)
-    gap = getattr(assessment, "gap_text", None)
-    if not status:
-        return ""
-    return f"tiến độ: {status}" + (f" ({gap})" if gap else "")
+    head = f"so với lộ trình đến năm {assessment.target_year}"
+    if assessment.at_start:
+        return f"{head}: {_lower(assessment.gap_text)}"
+    details = [_lower(assessment.gap_text)]
+    if assessment.expected_now is not None:
+        unit = assessment.unit
+        details.append(f"mức cần đạt theo lộ trình {fmt_number(assessment.expected_now, measures.digits(unit))} {unit}")
+    basis = progress_basis(assessment)
+    if basis:
+        details.append(basis)
+    return f"{head}: {assessment.status_label} ({'; '.join(details)})"
 
 
 def _grid(document: Any, header: list[str], rows: list[list[str]], widths: list[float]) -> Table:
@@ -198,7 +221,7 @@ def _signature(document: Any, head: Letterhead) -> None:
 
 
 def to_docx(report: IndicatorReport, completeness: list[FormCompleteness], *, agency: str | None = None,
-            today: date | None = None, progress: Mapping[str, Any] | None = None) -> bytes:
+            today: date | None = None, progress: Progress | None = None) -> bytes:
     """The report document; arguments as for ``reporting.exports.to_xlsx``."""
     head = letterhead(report.plan, agency=agency, today=today)
     document = Document()

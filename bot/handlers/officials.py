@@ -10,7 +10,7 @@ from bot.services import files
 from reporting import charts, people
 from reporting.clock import local_date
 from reporting.completeness import completeness
-from reporting.exports import target_text, to_xlsx, value_text
+from reporting.exports import progress_by_indicator, target_text, to_xlsx, value_text
 from reporting.indicators import compute
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, load_plans
@@ -93,7 +93,8 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
         image = files.save(directory, charts.by_commune(chart_source), "png", stem=chart_source.id,
                            owner=owner)
         replies.append(Reply(ctx.t("chart_caption", title=chart_source.definition.title), image=image))
-    book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name)
+    book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name,
+                   progress=progress_by_indicator(ctx.session, plan, period))
     workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
     return replies

@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.services import files
 from bot.storage.db import utcnow
 from reporting.completeness import completeness
-from reporting.exports import to_csv, to_json, to_xlsx
+from reporting.exports import Progress, progress_by_indicator, to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute
 from reporting.periods import Period, parse
 from reporting.plans import load_plans
@@ -64,13 +64,22 @@ def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period
 
 def _build(runtime: Runtime, plan: str, period: str, commune: int | None,
            who: Reader | None) -> tuple[IndicatorReport, list]:
+    report, rates, _ = _build_with_progress(runtime, plan, period, commune, who, progress=False)
+    return report, rates
+
+
+def _build_with_progress(runtime: Runtime, plan: str, period: str, commune: int | None, who: Reader | None, *,
+                         progress: bool = True) -> tuple[IndicatorReport, list, Progress | None]:
+    """The figures, completeness and (for the whole province, when asked) the on-track assessment."""
     found, parsed = _inputs(plan, period, commune)
     if who is not None and not who.reads(found.province_code):  # type: ignore[attr-defined]
         raise HTTPException(403, NOT_YOURS)
     with runtime.sessions() as session:
         report = compute(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
         rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
-    return report, rates
+        assessed = (progress_by_indicator(session, found, parsed)  # type: ignore[arg-type]
+                    if progress and commune is None else None)
+    return report, rates, assessed
 
 
 def indicators_router() -> APIRouter:
@@ -98,8 +107,9 @@ def indicators_router() -> APIRouter:
     ) -> Response:
         who = await _reader(request)
         runtime: Runtime = request.app.state.runtime
-        report, rates = await run_in_threadpool(_build, runtime, plan, period, commune, who)
-        data = await run_in_threadpool(partial(to_xlsx, report, rates, agency=runtime.settings.agency_name))
+        report, rates, progress = await run_in_threadpool(_build_with_progress, runtime, plan, period, commune, who)
+        data = await run_in_threadpool(partial(to_xlsx, report, rates, agency=runtime.settings.agency_name,
+                                               progress=progress))
         name = f"chi-tieu-{plan}-{period}{'-' + str(commune) if commune else ''}.xlsx"
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -108,8 +118,9 @@ def indicators_router() -> APIRouter:
         """The report document for the provincial People's Committee (the whole plan area)."""
         who = await _reader(request)
         runtime: Runtime = request.app.state.runtime
-        report, rates = await run_in_threadpool(_build, runtime, plan, period, None, who)
-        data = await run_in_threadpool(partial(to_docx, report, rates, agency=runtime.settings.agency_name))
+        report, rates, progress = await run_in_threadpool(_build_with_progress, runtime, plan, period, None, who)
+        data = await run_in_threadpool(partial(to_docx, report, rates, agency=runtime.settings.agency_name,
+                                               progress=progress))
         name = f"bao-cao-{plan}-{period}.docx"
         return Response(data, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
