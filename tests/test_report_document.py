@@ -25,11 +25,12 @@ from bot.storage.models import DashboardUser
 from reporting import demo
 from reporting.clock import local_date
 from reporting.completeness import FormCompleteness, completeness
-from reporting.exports import to_xlsx
+from reporting.exports import progress_by_indicator, to_xlsx
 from reporting.indicators import IndicatorReport, compute, definitions
 from reporting.numbers import format_number
 from reporting.periods import parse
 from reporting.plans import load_plans
+from reporting.progress import Assessment
 from reporting.report_document import to_docx
 from tests.fakes.server import serve
 from tests.test_cli import run
@@ -60,12 +61,19 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def _figures(cfg: Settings, period: str) -> tuple[IndicatorReport, list[FormCompleteness]]:
+    report, rates, _ = _with_progress(cfg, period)
+    return report, rates
+
+
+def _with_progress(cfg: Settings, period: str
+                   ) -> tuple[IndicatorReport, list[FormCompleteness], dict[str, Assessment]]:
     rt = create_runtime(cfg, load_content=False)
     try:
         with rt.sessions() as session:
             plan = load_plans()[PLAN]
             report = compute(session, plan=plan, period=parse(period))
-            return report, completeness(session, plan=plan, period=parse(period))
+            return (report, completeness(session, plan=plan, period=parse(period)),
+                    progress_by_indicator(session, plan, parse(period)))
     finally:
         rt.close()
 
@@ -107,8 +115,8 @@ def test_workbook_sheets_letterhead_and_print_setup(seeded: Settings) -> None:
 
 
 def test_workbook_figures_units_gaps_and_missing_units(seeded: Settings) -> None:
-    report, rates = _figures(seeded, "2026")
-    wb = load_workbook(io.BytesIO(to_xlsx(report, rates, today=TODAY)))
+    report, rates, progress = _with_progress(seeded, "2026")
+    wb = load_workbook(io.BytesIO(to_xlsx(report, rates, today=TODAY, progress=progress)))
     summary = wb["Tổng hợp"]
     header = [c.value for c in summary[7]]
     col = {title: i for i, title in enumerate(header)}
@@ -133,6 +141,16 @@ def test_workbook_figures_units_gaps_and_missing_units(seeded: Settings) -> None
         if number_cell.value is not None:
             assert '"' in number_cell.number_format
     assert exceeded >= 1  # the demo's cooperatives reached exceed the 50 % target
+    # on track: the path's value, the status and the gap to the path, as reporting/progress says
+    statuses = set()
+    for r in report.results:
+        row, assessment = rows[r.definition.title], progress[r.id]
+        assert row[col["Tiến độ so với lộ trình"]] == assessment.status_label
+        assert row[col["Chênh lệch với lộ trình"]].startswith(assessment.gap_text)
+        if assessment.expected_now is not None and not assessment.at_start:
+            assert row[col["Mức cần đạt theo lộ trình"]] == round(assessment.expected_now, 1)
+        statuses.add(assessment.status)
+    assert "behind" in statuses  # the demo's farms are behind the path to 100 %
     straw = rows["Tỷ lệ rơm rạ được thu gom, tái sử dụng"]
     assert "Tử số: Rơm rạ thu gom, tái sử dụng trong kỳ (tấn)" in straw[col["Cách tính"]]
     assert "Mẫu số: Lượng rơm rạ phát sinh cả năm (tấn)" in straw[col["Cách tính"]]
@@ -140,9 +158,11 @@ def test_workbook_figures_units_gaps_and_missing_units(seeded: Settings) -> None
     assert straw_cell.number_format == '#,##0.0 "tấn"'
     # per commune: units in the column headers
     straw_sheet = wb["1. Tỷ lệ rơm rạ được thu gom,…"]
-    assert [c.value for c in straw_sheet[7]][3:6] == [
+    assert [c.value for c in straw_sheet[7]][3:7] == [
         "Tử số: Rơm rạ thu gom, tái sử dụng trong kỳ (tấn)", "Mẫu số: Lượng rơm rạ phát sinh cả năm (tấn)",
-        "Giá trị (%)"]
+        "Giá trị (%)", "So với lộ trình của tỉnh"]
+    marks = {r[6] for r in straw_sheet.iter_rows(min_row=8, values_only=True) if r[5] is not None}
+    assert marks and marks <= {"dưới lộ trình", "đúng tiến độ", "trên lộ trình", "đã đạt mục tiêu"}
     households = next(ws for ws in wb.worksheets if ws.title.startswith("3. Tỷ lệ hộ chăn nuôi"))
     assert [c.value for c in households[7]][4] == "Mẫu số: Số hộ chăn nuôi (hộ)"
     assert households.max_row == 7 + 65
@@ -177,8 +197,8 @@ def _paragraphs(doc) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_report_document_shape_and_figures(seeded: Settings) -> None:
-    report, rates = _figures(seeded, "2026")
-    doc = Document(io.BytesIO(to_docx(report, rates, today=TODAY)))
+    report, rates, progress = _with_progress(seeded, "2026")
+    doc = Document(io.BytesIO(to_docx(report, rates, today=TODAY, progress=progress)))
     heading = doc.tables[0].rows[0].cells
     assert heading[0].text.splitlines()[:2] == ["UBND TỈNH LẠNG SƠN", "SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"]
     assert heading[1].text.splitlines() == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
@@ -201,6 +221,15 @@ def test_report_document_shape_and_figures(seeded: Settings) -> None:
             assert ("vượt mục tiêu" in paragraph) == (r.value > r.target)
             if r.value < r.target:
                 assert f"còn thiếu {_vn(r.target - r.value)} điểm %" in paragraph
+        assessment = progress[r.id]
+        said = f"so với lộ trình đến năm {assessment.target_year}: {assessment.status_label} ("
+        assert (said in paragraph) == (assessment.status in ("behind", "ahead", "on_track")
+                                       and not assessment.at_start), paragraph
+    farms = next(t for t in texts if t.startswith("4. Tỷ lệ trang trại áp dụng"))
+    assert progress["farm_waste_treatment_pct"].status == "behind"
+    assert f"so với lộ trình đến năm 2030: chậm (chậm {_vn(progress['farm_waste_treatment_pct'].gap_points or 0)} " \
+           f"điểm % so với lộ trình; mức cần đạt theo lộ trình " \
+           f"{_vn(progress['farm_waste_treatment_pct'].expected_now or 0)} %)" in farms
     households = next(r for r in report.results if r.id == "household_waste_treatment_pct")
     line = next(t for t in texts if t.startswith("3. Tỷ lệ hộ chăn nuôi"))
     assert f"({_vn(households.numerator, 0)} hộ / {_vn(households.denominator, 0)} hộ)" in line
@@ -230,6 +259,7 @@ def test_cli_report_end_to_end(seeded: Settings, tmp_path: Path) -> None:
     assert doc.tables[0].rows[0].cells[1].text.splitlines()[-1] == \
         f"Lạng Sơn, ngày {today:%d} tháng {today:%m} năm {today.year}"
     assert any(t.endswith("6 tháng cuối năm 2026") for t in _paragraphs(doc))
+    assert any("so với lộ trình đến năm 2030: chậm (" in t for t in _paragraphs(doc))
     bad = run("report", "--plan", PLAN, "--period", "2026X", "-o", str(out), env_db=seeded.database_url)
     assert bad.returncode == 2 and "not a period id" in bad.stderr
     wrong = run("report", "--plan", PLAN, "--period", "2026", "-o", str(tmp_path / "x.pdf"),
