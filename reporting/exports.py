@@ -66,7 +66,12 @@ def commune_value(result: IndicatorResult, commune: CommuneValue) -> float | Non
     return value
 
 
+NOT_COLLECTED = "không thu qua báo cáo"
+
+
 def commune_status(result: IndicatorResult, commune: CommuneValue) -> str:
+    if result.definition.not_collected or result.definition.numerator is None:
+        return NOT_COLLECTED  # nobody was asked: not «chưa báo cáo»
     if commune.status == "missing" and measures.zero_when_absent(result.definition):
         return NO_TRAINING
     return commune.status_label

@@ -108,15 +108,24 @@ def _heading_block(document: Any, head: Letterhead) -> None:
     _para(right, head.dated_line, italic=True, size=13, align=center)
 
 
-def indicator_paragraph(result: IndicatorResult, assessment: Assessment | None = None) -> str:
-    """One indicator in a sentence or two, with its real figures."""
+def indicator_paragraph(result: IndicatorResult, assessment: Assessment | None = None, *,
+                        half_yearly_only: bool = False) -> str:
+    """One indicator in a sentence or two, with its real figures (``half_yearly_only``: the period
+    is a quarter or a month, which half-yearly reports cannot give)."""
     title = result.definition.title
     if result.definition.not_collected or result.definition.numerator is None:
         return f"{title}: chưa thu thập qua báo cáo của các đơn vị. {result.definition.not_collected or ''}".strip()
     value = shown_value(result)
     parts = []
     if value is None:
-        parts.append(f"{title}: chưa tính được (chưa có xã nào báo cáo đủ số liệu)")
+        numerator = result.definition.numerator
+        if half_yearly_only and numerator is not None and numerator.form not in measures.DATED_FORMS:
+            why = ""  # a quarter or a month of a half-yearly figure: the note says why
+        elif result.communes_reporting == 0:
+            why = " (chưa có xã nào báo cáo đủ số liệu)"
+        else:
+            why = " (các xã báo cáo chưa đủ số liệu để tính)"
+        parts.append(f"{title}: chưa tính được{why}")
     else:
         unit = result.definition.unit
         sentence = f"{title}: đạt {value_text(result)}"
@@ -155,13 +164,13 @@ def progress_sentence(assessment: Assessment | None) -> str:
     if assessment is None or assessment.status in ("no_target", "no_data", "reached"):
         return ""
     head = f"so với lộ trình đến năm {assessment.target_year}"
+    basis = progress_basis(assessment)
     if assessment.at_start:
-        return f"{head}: {_lower(assessment.gap_text)}"
+        return f"{head}: {_lower(assessment.gap_text)}" + (f", {basis}" if basis else "")
     details = [_lower(assessment.gap_text)]
     if assessment.expected_now is not None:
         unit = assessment.unit
         details.append(f"mức cần đạt theo lộ trình {fmt_number(assessment.expected_now, measures.digits(unit))} {unit}")
-    basis = progress_basis(assessment)
     if basis:
         details.append(basis)
     return f"{head}: {assessment.status_label} ({'; '.join(details)})"
@@ -240,7 +249,8 @@ def to_docx(report: IndicatorReport, completeness: list[FormCompleteness], *, ag
     for number, result in enumerate(report.results, start=1):
         paragraph = _para(document, indent=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
         paragraph.add_run(f"{number}. ").bold = True
-        paragraph.add_run(indicator_paragraph(result, (progress or {}).get(result.id)))
+        paragraph.add_run(indicator_paragraph(result, (progress or {}).get(result.id),
+                                              half_yearly_only=period.kind in ("Q", "M")))
     _para(document, "II. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ", bold=True)
     if completeness:
         _completeness(document, completeness)

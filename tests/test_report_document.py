@@ -60,17 +60,17 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return cfg
 
 
-def _figures(cfg: Settings, period: str) -> tuple[IndicatorReport, list[FormCompleteness]]:
-    report, rates, _ = _with_progress(cfg, period)
+def _figures(cfg: Settings, period: str, plan_id: str = PLAN) -> tuple[IndicatorReport, list[FormCompleteness]]:
+    report, rates, _ = _with_progress(cfg, period, plan_id)
     return report, rates
 
 
-def _with_progress(cfg: Settings, period: str
+def _with_progress(cfg: Settings, period: str, plan_id: str = PLAN
                    ) -> tuple[IndicatorReport, list[FormCompleteness], dict[str, Assessment]]:
     rt = create_runtime(cfg, load_content=False)
     try:
         with rt.sessions() as session:
-            plan = load_plans()[PLAN]
+            plan = load_plans()[plan_id]
             report = compute(session, plan=plan, period=parse(period))
             return (report, completeness(session, plan=plan, period=parse(period)),
                     progress_by_indicator(session, plan, parse(period)))
@@ -189,6 +189,20 @@ def test_a_period_without_trainings_shows_zero_not_missing(seeded: Settings) -> 
     trainings = wb["8. Số buổi tập huấn"]
     values = [r[3] for r in trainings.iter_rows(min_row=8, values_only=True)]
     assert len(values) == 65 and set(values) == {0}
+    texts = _paragraphs(Document(io.BytesIO(to_docx(report, rates, today=TODAY))))
+    assert "8. Số buổi tập huấn: đạt 0 buổi. Có 0/65 xã ghi nhận tập huấn trong kỳ." in texts
+    assert any(t.startswith("3. Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải: chưa tính được (chưa có xã nào báo "
+                            "cáo đủ số liệu).") for t in texts)
+
+
+def test_a_figure_not_collected_is_not_a_report_missing(seeded: Settings) -> None:
+    report, rates = _figures(seeded, "2026", "ls-cnsh-mt-2030")
+    wb = load_workbook(io.BytesIO(to_xlsx(report, rates, today=TODAY)))
+    enterprises = next(ws for ws in wb.worksheets if ws.title.startswith("3. Doanh nghiệp"))
+    assert {r[-1] for r in enterprises.iter_rows(min_row=8, values_only=True)} == {"không thu qua báo cáo"}
+    texts = _paragraphs(Document(io.BytesIO(to_docx(report, rates, today=TODAY))))
+    assert any(t.startswith("3. Doanh nghiệp sản xuất chế phẩm sinh học xử lý chất thải: chưa thu thập qua báo "
+                            "cáo của các đơn vị.") for t in texts)
 
 
 # -- the report document --------------------------------------------------------------------------
