@@ -387,6 +387,9 @@ def _indicator_inputs(args: argparse.Namespace) -> tuple[Any, Any] | None:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+    if not 2000 <= period.year <= 2100:
+        print(f"error: no reports for the year {period.year}", file=sys.stderr)
+        return None
     if getattr(args, "commune", None) is not None and not area_communes(plan, args.commune):
         print(f"error: commune {args.commune} is not in the area of {plan.id}", file=sys.stderr)
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from reporting import measures
+from reporting.clock import local_date
 from reporting.completeness import FormCompleteness
 from reporting.indicators import STATUS_LABELS, CommuneValue, IndicatorReport, IndicatorResult
 from reporting.letterhead import Letterhead, letterhead
@@ -233,8 +234,12 @@ def _print_setup(ws: Worksheet, head: Letterhead) -> None:
     ws.oddFooter.right.text = "Trang &P/&N"
 
 
-def progress_by_indicator(session: Session, plan: Plan, period: Period) -> dict[str, Assessment]:
-    """The plan's on-track assessment at ``period`` (the whole province), per indicator id."""
+def progress_by_indicator(session: Session, plan: Plan, period: Period, *, today: date | None = None
+                          ) -> dict[str, Assessment] | None:
+    """The plan's on-track assessment at ``period`` (the whole province), per indicator id; None
+    for a period after next year (nothing to judge, and its history would be long to compute)."""
+    if period.year > (today or local_date(datetime.now(UTC))).year + 1:
+        return None
     return {a.indicator_id: a for a in assess_plan(session, plan, period)}
 
 

@@ -72,8 +72,9 @@ def _with_progress(cfg: Settings, period: str, plan_id: str = PLAN
         with rt.sessions() as session:
             plan = load_plans()[plan_id]
             report = compute(session, plan=plan, period=parse(period))
-            return (report, completeness(session, plan=plan, period=parse(period)),
-                    progress_by_indicator(session, plan, parse(period)))
+            progress = progress_by_indicator(session, plan, parse(period), today=TODAY)
+            assert progress is not None
+            return report, completeness(session, plan=plan, period=parse(period)), progress
     finally:
         rt.close()
 
@@ -313,4 +314,8 @@ def test_dashboard_download_needs_a_session_of_the_province(site: str) -> None:
         book = load_workbook(io.BytesIO(admin.get("/api/indicators.xlsx", params=query).content))
         assert book["Tổng hợp"]["A1"].value == "Sở Nông nghiệp và Môi trường tỉnh Lạng Sơn (thử)"
         assert admin.get("/api/indicators.docx", params={**query, "period": "2026X"}).status_code == 422
+        assert admin.get("/api/indicators.docx", params={**query, "period": "0000"}).status_code == 422
+        far = admin.get("/api/indicators.docx", params={**query, "period": "2099"})  # no path judged, no history
+        assert far.status_code == 200 and "so với lộ trình" not in "\n".join(_paragraphs(Document(io.BytesIO(
+            far.content))))
         assert admin.get("/api/indicators.docx", params={**query, "plan": "nope"}).status_code == 404

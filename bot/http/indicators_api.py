@@ -31,6 +31,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PlanId = Annotated[str, Query(min_length=1, max_length=64, description="plan id, e.g. ls-ktth-nn-2030")]
 PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2026S1, 2026Q3 or 202611")]
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
+MIN_YEAR, MAX_YEAR = 2000, 2100  # «0000» has no calendar date; «9999» no plan
 NEED_LOGIN = "Cần đăng nhập bảng điều khiển hoặc mã API (Authorization: Bearer …)."
 NOT_YOURS = "Mã API hoặc tài khoản này không đọc được kế hoạch của tỉnh khác."
 DENIED: dict[int | str, dict[str, Any]] = {
@@ -55,6 +56,8 @@ def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period
         raise HTTPException(404, f"Không có kế hoạch này. Có: {', '.join(sorted(load_plans()))}")
     try:
         parsed = parse(period)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValueError(period)
     except ValueError as exc:
         raise HTTPException(422, "Kỳ không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
     if commune is not None and not area_communes(found, commune):
