@@ -37,7 +37,6 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 EXCEEDED, REACHED = "Vượt mục tiêu", "Đạt mục tiêu"
-NO_TRAINING = "không có buổi tập huấn nào được ghi nhận"
 
 
 def sheet_name(number: int, title: str) -> str:
@@ -54,17 +53,12 @@ def fmt_number(value: float | None, digits: int = 1) -> str:
 
 
 def shown_value(result: IndicatorResult) -> float | None:
-    """The province value; a count of dated events (trainings) with none recorded is a real 0."""
-    if result.value is None and measures.zero_when_absent(result.definition) and not result.note:
-        return 0.0
+    """The province value (a real 0 stays 0: trainings in a commune that reported and held none)."""
     return result.value
 
 
 def commune_value(result: IndicatorResult, commune: CommuneValue) -> float | None:
-    value = commune.value(result.definition.is_ratio)
-    if value is None and commune.status == "missing" and measures.zero_when_absent(result.definition):
-        return 0.0
-    return value
+    return commune.value(result.definition.is_ratio)
 
 
 NOT_COLLECTED = "không thu qua báo cáo"
@@ -73,8 +67,6 @@ NOT_COLLECTED = "không thu qua báo cáo"
 def commune_status(result: IndicatorResult, commune: CommuneValue) -> str:
     if result.definition.not_collected or result.definition.numerator is None:
         return NOT_COLLECTED  # nobody was asked: not «chưa báo cáo»
-    if commune.status == "missing" and measures.zero_when_absent(result.definition):
-        return NO_TRAINING
     return commune.status_label
 
 
@@ -292,8 +284,8 @@ def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress:
                        ("" if assessment is None else assessment.status_label, None),
                        ("" if assessment is None else progress_gap_text(assessment), None)]
         values += [
-            (None if num is None else measures.rounded(r.numerator, num.unit) if r.numerator is not None
-             else (0 if shown_value(r) == 0 else None), None if num is None else number_format(num.unit)),
+            (None if num is None else measures.rounded(r.numerator, num.unit),
+             None if num is None else number_format(num.unit)),
             (None if den is None else measures.rounded(r.denominator, den.unit),
              None if den is None else number_format(den.unit)),
             (r.communes_reporting, "0"), (r.communes_total, "0"),

@@ -25,7 +25,7 @@ DERIVED = {
 }
 # units counted in whole numbers; anything else (tấn, ha, %) is written with one decimal
 WHOLE_UNITS = {"hộ", "trang trại", "HTX", "người", "lồng", "buổi", "doanh nghiệp", "con", "xã"}
-DATED_FORMS = {"training"}  # events recorded when they happen: none recorded is a real 0
+DATED_FORMS = {"training"}  # events recorded when they happen, by date (not by half-year)
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,3 @@ def rounded(value: float | None, unit: str) -> float | int | None:
         return None
     places = digits(unit)
     return round(value) if places == 0 else round(value, places)
-
-
-def zero_when_absent(definition: Definition) -> bool:
-    """A count of dated events (trainings): a commune with none recorded has 0, not «no data»."""
-    return definition.numerator is not None and definition.numerator.form in DATED_FORMS and \
-        not definition.is_ratio

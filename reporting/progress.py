@@ -34,7 +34,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from reporting.forms import load_forms
-from reporting.indicators import Definition, IndicatorResult, compute
+from reporting.indicators import Definition, IndicatorReport, IndicatorResult, compute
 from reporting.numbers import format_number
 from reporting.periods import Period
 from reporting.plans import IndicatorTarget, Plan
@@ -323,11 +323,14 @@ def _point(period: Period, result: IndicatorResult) -> Point:
                  result.communes_total)
 
 
-def plan_history(session: Session, plan: Plan, up_to: Period) -> dict[str, list[Point]]:
-    """Every indicator's points up to ``up_to`` (periods without data left out)."""
+def _reports(session: Session, plan: Plan, up_to: Period) -> dict[Period, IndicatorReport]:
+    return {period: compute(session, plan=plan, period=period) for period in _periods(plan, up_to)}
+
+
+def _points(plan: Plan, reports: dict[Period, IndicatorReport]) -> dict[str, list[Point]]:
     out: dict[str, list[Point]] = {t.id: [] for t in plan.indicators}
-    for period in _periods(plan, up_to):
-        for result in compute(session, plan=plan, period=period).results:
+    for period, report in reports.items():
+        for result in report.results:
             if result.value is None:
                 continue
             numerator = result.definition.numerator
@@ -336,6 +339,11 @@ def plan_history(session: Session, plan: Plan, up_to: Period) -> dict[str, list[
                 continue  # a flow's half-year is a part of the year: not on a yearly path
             out[result.id].append(_point(period, result))
     return out
+
+
+def plan_history(session: Session, plan: Plan, up_to: Period) -> dict[str, list[Point]]:
+    """Every indicator's points up to ``up_to`` (periods without data left out)."""
+    return _points(plan, _reports(session, plan, up_to))
 
 
 def history(session: Session, plan: Plan, indicator_id: str, up_to: Period) -> list[Point]:
@@ -378,9 +386,36 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
 
 def assess_plan(session: Session, plan: Plan, period: Period) -> list[Assessment]:
     """Every indicator of the plan at ``period``, in the plan's order."""
-    points = plan_history(session, plan, period)
-    report = compute(session, plan=plan, period=period)
-    return [assess(plan, r, points[r.id], period) for r in report.results]
+    return [t.assessment for t in track_plan(session, plan, period)]
+
+
+@dataclass
+class Tracked:
+    """One indicator at the period asked: its figures (by commune too), its points and status."""
+
+    result: IndicatorResult
+    assessment: Assessment
+    points: list[Point]
+
+    @property
+    def path_now(self) -> float | None:
+        """The path's value at the period asked (what each commune is compared with)."""
+        path = self.assessment.path
+        return None if path is None or self.assessment.period is None else path.value_at(self.assessment.period)
+
+    def standings(self, districts: dict[int, str] | None = None) -> list[CommuneStanding]:
+        return commune_standings(self.assessment, self.result, districts)
+
+
+def track_plan(session: Session, plan: Plan, period: Period, *, commune_code: int | None = None) -> list[Tracked]:
+    """Every indicator of the plan at ``period`` with its history (province values) and status;
+    with ``commune_code`` the figures are the commune's, the path and status the province's."""
+    reports = _reports(session, plan, period)
+    points = _points(plan, reports)
+    current = reports.get(period) if commune_code is None else None
+    if current is None:
+        current = compute(session, plan=plan, period=period, commune_code=commune_code)
+    return [Tracked(r, assess(plan, r, points[r.id], period), points[r.id]) for r in current.results]
 
 
 def commune_standings(assessment: Assessment, result: IndicatorResult,

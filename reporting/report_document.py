@@ -145,9 +145,7 @@ def indicator_paragraph(result: IndicatorResult, assessment: Assessment | None =
     if progress:
         parts.append(progress)
     text = "; ".join(parts) + "."
-    text += (f" Số liệu của {result.communes_reporting}/{result.communes_total} xã có báo cáo."
-             if not measures.zero_when_absent(result.definition) else
-             f" Có {result.communes_reporting}/{result.communes_total} xã ghi nhận tập huấn trong kỳ.")
+    text += f" Số liệu của {result.communes_reporting}/{result.communes_total} xã có báo cáo."
     if result.note:
         text += f" Ghi chú: {result.note}"
     return text

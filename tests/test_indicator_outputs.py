@@ -143,11 +143,14 @@ def test_official_gets_summary_chart_and_workbook_in_chat(seeded: Settings) -> N
         labels = [b.text for row in replies[0].buttons for b in row]
         assert labels[0].startswith("Năm 2026") and labels[1].startswith("Năm 2025")
         replies = say(button=f"ind:show:{PLAN}:2025")
+        # the charts are for the indicator picked (a button per indicator)
+        pick = next(b.data for r in replies for row in r.buttons for b in row if "hộ chăn nuôi" in b.text)
+        charted = say(button=pick)
     finally:
         rt.close()
     assert "📊" in replies[0].text and "Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải" in replies[0].text
     assert "mục tiêu 60 %" in replies[0].text and "Báo cáo cấp xã, kỳ 6 tháng cuối năm 2025: nhận " in replies[0].text
-    image = next(r.image for r in replies if r.image)
+    image = next(r.image for r in charted if r.image)
     document = next(r.document for r in replies if r.document)
     assert (seeded.files_dir / image.removeprefix("/files/")).read_bytes()[:4] == b"\x89PNG"
     assert load_workbook(seeded.files_dir / document.removeprefix("/files/")).sheetnames[0] == "Tổng hợp"

@@ -209,3 +209,17 @@ def test_every_indicator_is_explained() -> None:
         assert d.definition, d.id
         assert source_text(d)
     assert source_text(definitions()["straw_reuse_pct"]).startswith("Tử số: Báo cáo cấp xã")
+
+
+def test_a_commune_that_reported_and_held_no_training_shows_zero(db) -> None:
+    from reporting.indicators import compute
+
+    other = next(c for c in areas.communes_of(20) if c.code != HUU_LUNG)
+    baseline(db, year=2024, livestock_households=400, straw_generated_t=1000)
+    _year(db, _officer(db), 2026, 300)  # Hữu Lũng reports, logs no training
+    report = compute(db, plan=load_plans()[PLAN], period=parse("2026"))
+    held = next(r for r in report.results if r.id == "trainings_held")
+    by_code = {c.code: c for c in held.by_commune}
+    assert by_code[HUU_LUNG].value(False) == 0 and by_code[HUU_LUNG].status == "ok"
+    assert by_code[other.code].value(False) is None and by_code[other.code].status == "missing"
+    assert held.value == 0 and held.communes_reporting == 1  # the province: 0 trainings, not «no data»

@@ -181,19 +181,27 @@ def test_workbook_figures_units_gaps_and_missing_units(seeded: Settings) -> None
     assert [c.value for c in forms[7]][4] == "Phải nộp (đơn vị)"
 
 
-def test_a_period_without_trainings_shows_zero_not_missing(seeded: Settings) -> None:
-    report, rates = _figures(seeded, "2024")  # the plan's first year: nothing recorded yet
+def test_a_real_zero_is_zero_and_missing_stays_empty(seeded: Settings) -> None:
+    report, rates = _figures(seeded, "2026S2")
     wb = load_workbook(io.BytesIO(to_xlsx(report, rates, today=TODAY)))
-    rows = {r[1]: r for r in wb["Tổng hợp"].iter_rows(min_row=8, values_only=True)}
-    assert rows["Số buổi tập huấn"][3] == 0 and rows["Số lượt người dự tập huấn"][3] == 0
-    assert rows["Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải"][3] is None  # no report is no data, not 0
-    trainings = wb["8. Số buổi tập huấn"]
-    values = [r[3] for r in trainings.iter_rows(min_row=8, values_only=True)]
-    assert len(values) == 65 and set(values) == {0}
+    trainings = next(r for r in report.results if r.id == "trainings_held")
+    rows = list(wb["8. Số buổi tập huấn"].iter_rows(min_row=8, values_only=True))
+    by_name = {r[2]: r for r in rows}
+    zero = [c for c in trainings.by_commune if c.numerator == 0]  # reported, held no training
+    missing = [c for c in trainings.by_commune if c.status == "missing"]
+    assert zero and missing
+    assert all(by_name[c.name][3] == 0 and by_name[c.name][-1] == "có số liệu" for c in zero)
+    assert all(by_name[c.name][3] is None and by_name[c.name][-1] == "chưa báo cáo" for c in missing)
     texts = _paragraphs(Document(io.BytesIO(to_docx(report, rates, today=TODAY))))
-    assert "8. Số buổi tập huấn: đạt 0 buổi. Có 0/65 xã ghi nhận tập huấn trong kỳ." in texts
+    assert f"8. Số buổi tập huấn: đạt {int(trainings.value or 0)} buổi. Số liệu của " \
+           f"{trainings.communes_reporting}/65 xã có báo cáo." in texts
+    empty, empty_rates = _figures(seeded, "2024")  # the plan's first year: nothing reported yet
+    texts = _paragraphs(Document(io.BytesIO(to_docx(empty, empty_rates, today=TODAY))))
     assert any(t.startswith("3. Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải: chưa tính được (chưa có xã nào báo "
                             "cáo đủ số liệu).") for t in texts)
+    summary = {r[1]: r for r in load_workbook(io.BytesIO(to_xlsx(empty, empty_rates, today=TODAY)))[
+        "Tổng hợp"].iter_rows(min_row=8, values_only=True)}
+    assert summary["Tỷ lệ hộ chăn nuôi áp dụng xử lý chất thải"][3] is None  # no report is no data, not 0
 
 
 def test_a_figure_not_collected_is_not_a_report_missing(seeded: Settings) -> None:

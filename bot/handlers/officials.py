@@ -1,4 +1,6 @@
-"""Provincial officials in chat: /chitieu → plan → period → summary, chart and workbook."""
+"""Provincial officials in chat: /chitieu → plan → period → summary (each indicator's status
+on the path to its target), the workbook, and a button per indicator for its charts (the line
+over the years against the path, and every commune)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,12 @@ from bot.services import files
 from reporting import charts, people
 from reporting.clock import local_date
 from reporting.completeness import completeness
-from reporting.exports import progress_by_indicator, target_text, to_xlsx, value_text
-from reporting.indicators import compute
+from reporting.exports import to_xlsx
+from reporting.indicators import IndicatorReport
 from reporting.periods import Period, containing, parse
 from reporting.plans import Plan, load_plans
+from reporting.progress import Tracked, figure, track_plan
 from reporting.vocabulary import OFFICIALS
-
-CHART_PREFERENCE = ("household_waste_treatment_pct", "straw_reuse_pct", "organic_waste_recycled_pct")
 
 
 def _plans(ctx: Context) -> tuple[dict[str, Plan], list[Reply]]:
@@ -58,26 +59,59 @@ def button(ctx: Context) -> list[Reply]:
         rows = [[Button(p.label(plan.cutoff_day), build(Prefix.INDICATORS, "show", plan.id, p.id))]
                 for p in _period_choices(plan, ctx)]
         return [Reply.with_rows(ctx.t("pick_indicator_period", plan=plan.name), rows)]
-    if action == "show":
-        plan_id, period_id = arg, ctx.callback.text(2)
-        if plan_id in allowed:
-            try:
-                period = parse(period_id)
-            except ValueError:
-                return start(ctx)
-            return show(ctx, allowed[plan_id], period)
+    if action in ("show", "chart"):
+        chosen = allowed.get(arg)
+        try:
+            period = parse(ctx.callback.text(2))
+        except ValueError:
+            return start(ctx)
+        if chosen is None or period not in _period_choices(chosen, ctx):  # a forged or stale button
+            return start(ctx)
+        if action == "show":
+            return show(ctx, chosen, period)
+        index = ctx.callback.number(3)
+        if index is None or not 0 <= index < len(chosen.indicators) or len(ctx.callback.parts) != 4:
+            return start(ctx)
+        return chart(ctx, chosen, period, index)
     return start(ctx)
 
 
+def _has_chart(t: Tracked) -> bool:
+    """A line over the years (values or a target), or a chart of the communes."""
+    return bool(t.points) or t.assessment.target is not None or (
+        t.result.definition.is_ratio and t.result.communes_reporting > 0)
+
+
+def _chart_buttons(plan: Plan, period: Period, tracked: list[Tracked]) -> list[list[Button]]:
+    """One button per indicator with a chart; the index in the plan keeps the data ≤ 64 bytes."""
+    position = {t.id: i for i, t in enumerate(plan.indicators)}
+    return [[Button(f"📈 {t.result.definition.title}"[:60],
+                    build(Prefix.INDICATORS, "chart", plan.id, period.id, position[t.result.id]))]
+            for t in tracked if _has_chart(t)]
+
+
+def _status_text(ctx: Context, t: Tracked) -> str:
+    a = t.assessment
+    if a.status in ("no_target",):
+        return ""
+    when = f" ({a.latest.period.name.lower()})" if a.latest and not a.latest_is_current else ""
+    gap = "" if a.status == "no_data" else f": {a.gap_text[0].lower()}{a.gap_text[1:]}{when}"
+    return ctx.t("indicator_status", status=a.status_label, gap=gap)
+
+
 def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
-    report = compute(ctx.session, plan=plan, period=period)
+    tracked = track_plan(ctx.session, plan, period)
+    report = IndicatorReport(plan, period, None, [t.result for t in tracked])
     rates = completeness(ctx.session, plan=plan, period=period)
     lines = [ctx.t("indicators_title", plan=plan.name, period=period.label(plan.cutoff_day)), ""]
-    for r in report.results:
-        goal = target_text(r)
+    for t in tracked:
+        r, a = t.result, t.assessment
+        value = "chưa có số liệu" if r.value is None else figure(r.value, r.definition.unit)
+        goal = None if a.target is None else figure(a.target, r.definition.unit) + (
+            f" năm {a.target_year}" if a.target_year else "")
         target = ctx.t("indicator_target", target=goal) if goal else ""
-        lines.append(ctx.t("indicator_line", title=r.definition.title, value=value_text(r), target=target,
-                           reporting=r.communes_reporting, total=r.communes_total))
+        lines.append(ctx.t("indicator_line", title=r.definition.title, value=value, target=target,
+                           status=_status_text(ctx, t), reporting=r.communes_reporting, total=r.communes_total))
     if rates:
         lines.append("")
         for c in rates:
@@ -87,16 +121,36 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
     directory = ctx.services.settings.files_dir
     owner = f"{ctx.message.channel}:{ctx.message.user_id}"  # the web chat's browser fetches its own files
     replies = [Reply("\n".join(lines))]
-    chart_source = next((r for key in CHART_PREFERENCE for r in report.results if r.id == key), None) \
-        or next((r for r in report.results if r.definition.is_ratio), None)
-    if chart_source is not None:
-        image = files.save(directory, charts.by_commune(chart_source), "png", stem=chart_source.id,
-                           owner=owner)
-        replies.append(Reply(ctx.t("chart_caption", title=chart_source.definition.title), image=image))
     book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name,
-                   progress=progress_by_indicator(ctx.session, plan, period))
+                   progress={t.result.id: t.assessment for t in tracked})
     workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
+    buttons = _chart_buttons(plan, period, tracked)
+    if buttons:
+        replies.append(Reply.with_rows(ctx.t("pick_chart"), buttons))
+    return replies
+
+
+def chart(ctx: Context, plan: Plan, period: Period, index: int) -> list[Reply]:
+    """The charts of the indicator the official picked: the line to the target, then every commune."""
+    wanted = plan.indicators[index].id
+    tracked = track_plan(ctx.session, plan, period)
+    t = next((x for x in tracked if x.result.id == wanted), None)
+    if t is None or not _has_chart(t):
+        return start(ctx)
+    directory = ctx.services.settings.files_dir
+    owner = f"{ctx.message.channel}:{ctx.message.user_id}"
+    title, a = t.result.definition.title, t.assessment
+    replies = []
+    if t.points or a.target is not None:
+        image = files.save(directory, charts.progress(t), "png", stem=f"{wanted}-tien-do", owner=owner)
+        replies.append(Reply(ctx.t("progress_caption", title=title, status=a.status_label, gap=a.gap_text),
+                             image=image))
+    if t.result.definition.is_ratio and t.result.communes_reporting:
+        image = files.save(directory, charts.by_commune(t.result, path_now=t.path_now), "png", stem=wanted,
+                           owner=owner)
+        replies.append(Reply(ctx.t("chart_caption", title=title, period=period.name.lower()), image=image))
+    replies.append(Reply.with_rows(ctx.t("pick_chart_again"), _chart_buttons(plan, period, tracked)))
     return replies
 
 

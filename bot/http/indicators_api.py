@@ -24,6 +24,7 @@ from reporting.exports import Progress, progress_by_indicator, to_csv, to_json, 
 from reporting.indicators import IndicatorReport, area_communes, compute
 from reporting.periods import Period, parse
 from reporting.plans import load_plans
+from reporting.progress import track_plan
 from reporting.report_document import to_docx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,6 +86,22 @@ def _build_with_progress(runtime: Runtime, plan: str, period: str, commune: int 
     return report, rates, assessed
 
 
+def _build_json(runtime: Runtime, plan: str, period: str, commune: int | None, who: Reader | None) -> dict:
+    """The JSON, each indicator with its ``assessment`` on the path to the target (the province's
+    status even when a commune is asked: the path is the province's)."""
+    found, parsed = _inputs(plan, period, commune)
+    if who is not None and not who.reads(found.province_code):  # type: ignore[attr-defined]
+        raise HTTPException(403, NOT_YOURS)
+    with runtime.sessions() as session:
+        tracked = track_plan(session, found, parsed, commune_code=commune)  # type: ignore[arg-type]
+        rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
+    report = IndicatorReport(found, parsed, commune, [t.result for t in tracked])  # type: ignore[arg-type]
+    data = to_json(report, rates)
+    for row, t in zip(data["indicators"], tracked, strict=True):
+        row["assessment"] = t.assessment.to_dict()
+    return data
+
+
 def indicators_router() -> APIRouter:
     router = APIRouter()
 
@@ -100,8 +117,7 @@ def indicators_router() -> APIRouter:
         who = await run_in_threadpool(reader, request, runtime)
         if who is None and not (runtime.settings.publish_province_figures and commune is None):
             raise _need_login()
-        report, rates = await run_in_threadpool(_build, runtime, plan, period, commune, who)
-        data = to_json(report, rates)
+        data = await run_in_threadpool(_build_json, runtime, plan, period, commune, who)
         return JSONResponse(data if who is not None else _province_only(data))
 
     @router.get("/api/indicators.xlsx", responses=DENIED)
