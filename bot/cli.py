@@ -400,6 +400,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from reporting.completeness import completeness
     from reporting.exports import progress_by_indicator, to_csv, to_json, to_table, to_xlsx
     from reporting.indicators import compute
+    from reporting.progress import track_plan
 
     inputs = _indicator_inputs(args)
     if inputs is None:
@@ -411,12 +412,14 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     with _database(args, write=False) as session:
         report = compute(session, plan=plan, period=period, commune_code=args.commune)
         rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
-        # the path to the target is the province's: not shown for one commune
-        progress = progress_by_indicator(session, plan, period) \
-            if args.format == "xlsx" and args.commune is None else None
+        progress = None
+        if args.format == "json":  # as GET /api/indicators: the province's status, a commune asked or not
+            progress = {t.result.id: t.assessment for t in track_plan(session, plan, period)}
+        elif args.format == "xlsx" and args.commune is None:  # the path is the province's
+            progress = progress_by_indicator(session, plan, period)
     data: bytes
     if args.format == "json":
-        data = (json.dumps(to_json(report, rates), ensure_ascii=False, indent=2) + "\n").encode()
+        data = (json.dumps(to_json(report, rates, progress), ensure_ascii=False, indent=2) + "\n").encode()
     elif args.format == "csv":
         data = to_csv(report).encode("utf-8-sig" if args.output else "utf-8")
     elif args.format == "xlsx":

@@ -115,8 +115,15 @@ def rounded_gap(result: IndicatorResult) -> float | int | None:
                             unit)
 
 
-def to_json(report: IndicatorReport, completeness: list[FormCompleteness]) -> dict[str, Any]:
-    return {**report.to_dict(), "completeness": [c.to_dict() for c in completeness]}
+def to_json(report: IndicatorReport, completeness: list[FormCompleteness], progress: Progress | None = None
+            ) -> dict[str, Any]:
+    """The figures; with ``progress`` each indicator carries its ``assessment`` (as the API's)."""
+    data = {**report.to_dict(), "completeness": [c.to_dict() for c in completeness]}
+    if progress is not None:
+        for row in data["indicators"]:
+            if row["id"] in progress:
+                row["assessment"] = progress[row["id"]].to_dict()
+    return data
 
 
 def to_table(report: IndicatorReport, completeness: list[FormCompleteness]) -> str:
