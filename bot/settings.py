@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # publish the province-level figures of GET /api/indicators to anyone (no login, no token);
     # never the unit lists (per-commune values and who has not reported), which stay behind a login
     publish_province_figures: bool = False
+    # the agency named on the workbook and the report document; unset: «Sở Nông nghiệp và Môi
+    # trường tỉnh …» of the plan's province
+    agency_name: str | None = Field(default=None, max_length=200)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

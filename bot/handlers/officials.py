@@ -121,7 +121,9 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
     directory = ctx.services.settings.files_dir
     owner = f"{ctx.message.channel}:{ctx.message.user_id}"  # the web chat's browser fetches its own files
     replies = [Reply("\n".join(lines))]
-    workbook = files.save(directory, to_xlsx(report, rates), "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
+    book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name,
+                   progress={t.result.id: t.assessment for t in tracked})
+    workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
     buttons = _chart_buttons(plan, period, tracked)
     if buttons:
