@@ -453,7 +453,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
         print(f"  · {sent.unit}: {len(sent.recipients)} người nhận{held}")
     print(f"- Đã được nhắc hôm nay rồi: {len(summary.already)} đơn vị")
     for unit, when in summary.already:
-        print(f"  · {unit}: {spoken(when.at, now)} ({when.by})")
+        print(f"  · {unit}: {spoken(when.at, now)} — {when.by}")
     print(f"- Chưa có cán bộ đăng ký: {len(summary.no_officer)} đơn vị")
     for unit in summary.no_officer:
         print(f"  · {unit}")

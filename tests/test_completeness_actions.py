@@ -87,6 +87,25 @@ def test_missing_units_come_with_their_people_or_none(db) -> None:
     assert huu_lung.today is None and huu_lung.last is None
 
 
+def test_the_page_tells_a_reminder_zalo_did_not_let_through(db, services) -> None:
+    member(db, people.EXTENSION_OFFICER, channel="zalo", user_id="z-1")
+    unit_id = _unit(db).id
+    sent = reminders.remind_unit(db, plan=PLAN, period=Period(2026), form="commune", unit_id=unit_id,
+                                 by="dashboard:lan", now=NOW, t=services.messages)
+    assert sent.goes_at == NOW  # 10:00 in Vietnam: no quiet hours
+    [row] = delivery.claim(db, now=NOW, limit=10)
+    rows = {r.unit.unit_id: r for f in reminders.missing(db, plan=PLAN, period=Period(2026), now=NOW) for r in f.rows}
+    assert rows[unit_id].today is not None and rows[unit_id].today.delivery == "Zalo: đang gửi"
+    delivery.finish(db, message_id=row.id, state="skipped", now=NOW)  # outside the 48-hour window
+    rows = {r.unit.unit_id: r for f in reminders.missing(db, plan=PLAN, period=Period(2026), now=NOW) for r in f.rows}
+    today = rows[unit_id].today
+    assert today is not None and today.by == "tài khoản lan (bảng điều khiển)"
+    assert today.delivery == "Zalo: không gửi được: Zalo chỉ cho nhắn trong 48 giờ sau tin cuối của người nhận"
+    later = NOW + timedelta(days=1)
+    rows = {r.unit.unit_id: r for f in reminders.missing(db, plan=PLAN, period=Period(2026), now=later) for r in f.rows}
+    assert rows[unit_id].today is None and rows[unit_id].last is not None  # the next day «Nhắc» comes back
+
+
 # -- «Nhắc» on the dashboard -----------------------------------------------------------------
 def _daytime(now: datetime) -> datetime:
     """``now`` when it is daytime in Vietnam, else the last 20:00 before it (no quiet hours)."""
@@ -158,7 +177,7 @@ def test_nhac_on_the_dashboard_reaches_the_officer_once(settings, fake, monkeypa
         assert pressed.status_code == 303
         after = admin.get(pressed.headers["location"]).text
         assert f"Đã gửi nhắc tới {areas.commune(HUU_LUNG).name} (Nam qua Telegram)." in after
-        assert f"Đã nhắc {spoken(now, now)} (tài khoản admin (bảng điều khiển))." in _unit_block(after, unit_id)
+        assert f"Đã nhắc {spoken(now, now)} — tài khoản admin (bảng điều khiển)." in _unit_block(after, unit_id)
         assert ">Nhắc</button>" not in _unit_block(after, unit_id)
 
         wait_for(lambda: len(tg.sent(CHAT)) == 2)  # through the queue, to the officer's chat
@@ -169,9 +188,12 @@ def test_nhac_on_the_dashboard_reaches_the_officer_once(settings, fake, monkeypa
         assert f"{deadline:%d/%m/%Y}" in message["text"] and "/baocao" in message["text"]
         assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"rpt:period:commune:{due.id}"
 
+        wait_for(lambda: "Telegram: đã gửi." in _unit_block(
+            admin.get("/admin/completeness", params=query).text, unit_id))  # what became of it, on the page
+
         again = admin.post("/admin/completeness/remind", data=form)  # the same day: refused, nothing sent
         assert again.status_code == 409
-        assert f"Đã nhắc {areas.commune(HUU_LUNG).name} {spoken(now, now)}" in again.text
+        assert f"Đã nhắc {areas.commune(HUU_LUNG).name} {spoken(now, now)} — tài khoản admin" in again.text
         assert "một lần mỗi ngày" in again.text
         time.sleep(1.5)
         assert len(tg.sent(CHAT)) == 2 and queued() == 1
@@ -227,7 +249,7 @@ def test_remind_on_the_command_line(database_url) -> None:
     assert first.returncode == 0, first.stderr
     assert "Nhắc báo cáo năm 2025" in first.stdout
     assert "Đã gửi nhắc: 1 đơn vị" in first.stdout and f"· {areas.commune(HUU_LUNG).name}: 1 người nhận" in first.stdout
-    assert "Đã được nhắc hôm nay rồi: 1 đơn vị" in first.stdout and "tài khoản lan (bảng điều khiển)" in first.stdout
+    assert "Đã được nhắc hôm nay rồi: 1 đơn vị" in first.stdout and " — tài khoản lan (bảng điều khiển)" in first.stdout
     assert f"Chưa có cán bộ đăng ký: {nobody} đơn vị" in first.stdout
     assert f"· {areas.commune(THIRD).name}\n" in first.stdout
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
 from bot.knowledge.messages import Messages
 from bot.sending import delivery
-from bot.storage.models import ChatUser
+from bot.storage.models import ChatUser, OutgoingMessage
 from reporting import people
 from reporting.clock import local_date, spoken
 from reporting.completeness import FormCompleteness, MissingUnit, completeness
@@ -53,6 +53,12 @@ class Reporter:
 class Reminded:
     at: datetime
     by: str  # who, as a person reads it (people.who)
+    delivery: str = ""  # how its messages went, per channel: «Telegram: đã gửi»
+
+# what became of a reminder's message, as an official reads it (bot.sending.delivery states)
+STATE_TEXT = {"pending": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi không được",
+              "skipped": "không gửi được"}
+SKIPPED_ZALO = "không gửi được: Zalo chỉ cho nhắn trong 48 giờ sau tin cuối của người nhận"
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,24 @@ def _reporters(session: Session, unit_ids: list[int]) -> dict[int, tuple[tuple[M
     return out
 
 
+def _delivery(session: Session, row: UnitReminder) -> str:
+    """How the messages of reminder ``row`` went, per channel (they were queued at its ``sent_at``)."""
+    found = session.execute(
+        select(OutgoingMessage.channel, OutgoingMessage.state)
+        .join(Member, and_(Member.channel == OutgoingMessage.channel, Member.user_id == OutgoingMessage.user_id))
+        .where(Member.unit_id == row.unit_id, OutgoingMessage.kind == "reminder",
+               OutgoingMessage.created_at == row.sent_at).order_by(OutgoingMessage.id))
+    parts = []
+    for channel, state in found:
+        text = SKIPPED_ZALO if (channel, state) == ("zalo", "skipped") else STATE_TEXT.get(state, state)
+        parts.append(f"{people.CHANNEL_LABELS.get(channel, channel)}: {text}")
+    return "; ".join(parts)
+
+
 def _reminded(session: Session, row: UnitReminder | None) -> Reminded | None:
-    return Reminded(row.sent_at, people.who(session, row.sent_by)) if row is not None else None
+    if row is None:
+        return None
+    return Reminded(row.sent_at, people.who(session, row.sent_by), _delivery(session, row))
 
 
 def reminded_today(session: Session, *, unit_id: int, now: datetime) -> UnitReminder | None:
@@ -174,7 +196,7 @@ def _deadline_text(c: FormCompleteness, now: datetime) -> str:
 
 
 def _already(session: Session, name: str, row: UnitReminder, now: datetime) -> str:
-    return (f"Đã nhắc {name} {spoken(row.sent_at, now)} ({people.who(session, row.sent_by)}). Mỗi đơn vị chỉ "
+    return (f"Đã nhắc {name} {spoken(row.sent_at, now)} — {people.who(session, row.sent_by)}. Mỗi đơn vị chỉ "
             "được nhắc một lần mỗi ngày; ngày mai có thể nhắc lại.")
 
 
