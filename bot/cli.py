@@ -438,6 +438,10 @@ def cmd_remind(args: argparse.Namespace) -> int:
         print(f"Kỳ «{args.period}» không có báo cáo để nhắc trong kế hoạch {plan.id}: hãy ghi một năm hay nửa năm "
               f"từ {plan.first_year} đến {this_year} (ví dụ {this_year} hoặc {this_year}S1).", file=sys.stderr)
         return 2
+    if not reminders.due(plan, period):
+        print(f"Kế hoạch {plan.id} không có hạn nộp báo cáo cho kỳ «{period.name}», nên không có gì để nhắc.",
+              file=sys.stderr)
+        return 2
     runtime = create_runtime(_settings(args))
     try:
         with unit_of_work(runtime.sessions) as session:

@@ -271,7 +271,8 @@ def test_remind_on_the_command_line(database_url) -> None:
     for args, words in ((["--plan", "no-such-plan", "--period", "2025"], "Không có kế hoạch «no-such-plan»"),
                         (["--plan", PLAN.id, "--period", "hai nghìn"], "Không hiểu kỳ «hai nghìn»"),
                         (["--plan", PLAN.id, "--period", "2025Q3"], "không có báo cáo để nhắc"),
-                        (["--plan", PLAN.id, "--period", "2099"], "không có báo cáo để nhắc")):
+                        (["--plan", PLAN.id, "--period", "2099"], "không có báo cáo để nhắc"),
+                        (["--plan", PLAN.id, "--period", "2025S1"], "không có hạn nộp báo cáo")):
         out = run("remind", *args, env_db=database_url)
         assert out.returncode == 2 and words in out.stderr and out.stderr.count("\n") == 1, out.stderr
 

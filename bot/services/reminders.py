@@ -24,7 +24,7 @@ from bot.sending import delivery
 from bot.storage.models import ChatUser, OutgoingMessage
 from reporting import people
 from reporting.clock import local_date, spoken
-from reporting.completeness import FormCompleteness, MissingUnit, completeness
+from reporting.completeness import FormCompleteness, MissingUnit, completeness, report_period
 from reporting.models import Member, ReportingUnit, UnitReminder
 from reporting.periods import Period
 from reporting.plans import Plan
@@ -233,6 +233,8 @@ def remind_unit(session: Session, *, plan: Plan, period: Period, form: str, unit
     if c is None or unit is None:
         raise Refused("Đơn vị này không nằm trong danh sách chưa báo cáo của kế hoạch và kỳ đã chọn "
                       "(có thể vừa gửi báo cáo). Không gửi nhắc.")
+    if c.deadline is None:
+        raise Refused(f"Kế hoạch này không có hạn nộp «{c.title}» cho kỳ đã chọn, nên không nhắc.")
     reporters = _reporters(session, [unit_id]).get(unit_id, ())
     if not reporters:
         raise Refused(f"{unit.name} chưa có cán bộ đăng ký nên chưa nhắc được. Hãy tạo mã mời cho đơn vị này.")
@@ -242,13 +244,22 @@ def remind_unit(session: Session, *, plan: Plan, period: Period, form: str, unit
     return _send(session, plan=plan, period=period, c=c, unit=unit, reporters=reporters, by=by, now=now, t=t)
 
 
+def due(plan: Plan, period: Period) -> bool:
+    """Something is due for ``period`` under ``plan`` (a deadline): else there is nothing to remind."""
+    half = report_period(period)
+    return half is not None and plan.deadline_for(half) is not None
+
+
 def remind_all(session: Session, *, plan: Plan, period: Period, by: str, now: datetime, t: Messages) -> Summary:
-    """Remind every missing unit with someone registered that was not reminded today."""
+    """Remind every missing unit with someone registered that was not reminded today (forms with
+    a deadline for the period only)."""
     summary = Summary()
     rates = completeness(session, plan=plan, period=period)
     ids = sorted({m.unit_id for c in rates for m in c.missing_units if m.unit_id is not None})
     reporters = _reporters(session, ids)
     for c in rates:
+        if c.deadline is None:  # nothing is due for this period under this plan
+            continue
         for unit in c.missing_units:
             found = reporters.get(unit.unit_id, ()) if unit.unit_id is not None else ()
             if not found:
