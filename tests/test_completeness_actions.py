@@ -180,7 +180,9 @@ def test_nhac_on_the_dashboard_reaches_the_officer_once(settings, fake, monkeypa
         assert f"Đã nhắc {spoken(now, now)} — tài khoản admin (bảng điều khiển)." in _unit_block(after, unit_id)
         assert ">Nhắc</button>" not in _unit_block(after, unit_id)
 
-        wait_for(lambda: len(tg.sent(CHAT)) == 2)  # through the queue, to the officer's chat
+        # through the queue, to the officer's chat (the worker runs in the scheduler's leader: on a
+        # PostgreSQL shared with other test runs it may wait its turn for the leader lock)
+        wait_for(lambda: len(tg.sent(CHAT)) == 2, timeout=90)
         message = tg.sent(CHAT)[1].params
         deadline = PLAN.deadline_for(due)
         assert deadline is not None
@@ -189,7 +191,7 @@ def test_nhac_on_the_dashboard_reaches_the_officer_once(settings, fake, monkeypa
         assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"rpt:period:commune:{due.id}"
 
         wait_for(lambda: "Telegram: đã gửi." in _unit_block(
-            admin.get("/admin/completeness", params=query).text, unit_id))  # what became of it, on the page
+            admin.get("/admin/completeness", params=query).text, unit_id), timeout=30)  # what became of it
 
         again = admin.post("/admin/completeness/remind", data=form)  # the same day: refused, nothing sent
         assert again.status_code == 409
