@@ -151,7 +151,7 @@ def test_nhac_on_the_dashboard_reaches_the_officer_once(settings, fake, monkeypa
     monkeypatch.setattr("bot.dashboard.completeness.utcnow", lambda: now)
     with agribot(cfg) as url:
         tg.queue(tg.text_update(CHAT, f"/start {code}"))  # the officer registers on Telegram
-        wait_for(lambda: len(tg.sent(CHAT)) == 1)
+        wait_for(lambda: len(tg.sent(CHAT)) == 1, timeout=60)
         rt = create_runtime(cfg)
         with unit_of_work(rt.sessions) as s:
             s.get(ChatUser, ("telegram", str(CHAT))).last_seen_at = SEEN
