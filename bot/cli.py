@@ -456,6 +456,57 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remind(args: argparse.Namespace) -> int:
+    """Remind every unit that has not reported for the plan and period, now (once a unit a day)."""
+    from bot.runtime import create_runtime
+    from bot.services import reminders
+    from bot.storage.db import unit_of_work, utcnow
+    from reporting.clock import local_date, spoken
+    from reporting.periods import containing, parse
+    from reporting.plans import load_plans
+
+    plans = load_plans()
+    plan = plans.get(args.plan)
+    if plan is None:
+        print(f"Không có kế hoạch «{args.plan}». Các kế hoạch: {', '.join(sorted(plans))}.", file=sys.stderr)
+        return 2
+    now = utcnow()
+    this_year = containing(local_date(now), "Y", plan.cutoff_day).year
+    try:
+        period = parse(args.period)
+    except ValueError:
+        print(f"Không hiểu kỳ «{args.period}»: hãy ghi năm (2026) hoặc nửa năm (2026S1, 2026S2).", file=sys.stderr)
+        return 2
+    if period.kind not in ("Y", "S") or not plan.first_year <= period.year <= this_year:
+        print(f"Kỳ «{args.period}» không có báo cáo để nhắc trong kế hoạch {plan.id}: hãy ghi một năm hay nửa năm "
+              f"từ {plan.first_year} đến {this_year} (ví dụ {this_year} hoặc {this_year}S1).", file=sys.stderr)
+        return 2
+    if not reminders.due(plan, period):
+        print(f"Kế hoạch {plan.id} không có hạn nộp báo cáo cho kỳ «{period.name}», nên không có gì để nhắc.",
+              file=sys.stderr)
+        return 2
+    runtime = create_runtime(_settings(args))
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            summary = reminders.remind_all(session, plan=plan, period=period, by="cli", now=now,
+                                           t=runtime.services.messages)
+    finally:
+        runtime.close()
+    name = period.name[:1].lower() + period.name[1:]
+    print(f"Nhắc báo cáo {name} — {plan.name}:")
+    print(f"- Đã gửi nhắc: {len(summary.sent)} đơn vị")
+    for sent in summary.sent:
+        held = f" (giờ nghỉ đêm: tin đi {spoken(sent.goes_at, now)})" if sent.goes_at > sent.at else ""
+        print(f"  · {sent.unit}: {len(sent.recipients)} người nhận{held}")
+    print(f"- Đã được nhắc hôm nay rồi: {len(summary.already)} đơn vị")
+    for unit, when in summary.already:
+        print(f"  · {unit}: {spoken(when.at, now)} — {when.by}")
+    print(f"- Chưa có cán bộ đăng ký: {len(summary.no_officer)} đơn vị")
+    for unit in summary.no_officer:
+        print(f"  · {unit}")
+    return 0
+
+
 def _handover_state(row: HandoverRequest) -> str:
     return "escalated" if row.state == "open" and row.escalated_at else row.state
 
@@ -627,6 +678,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--period", required=True, help="2026, 2026S1, 2026Q3 or 202611")
     rep.add_argument("-o", "--output", required=True, help="FILE.docx")
     rep.set_defaults(func=cmd_report)
+
+    remind = sub.add_parser("remind", help="remind now every unit that has not reported (once a unit a day)")
+    remind.add_argument("--plan", required=True)
+    remind.add_argument("--period", required=True, help="a year (2026) or a half-year (2026S1, 2026S2)")
+    remind.set_defaults(func=cmd_remind)
 
     handover = sub.add_parser("handover", help="questions handed over to extension officers")
     handover_sub = handover.add_subparsers(dest="handover_command", required=True)

@@ -93,6 +93,7 @@ REQUIRED: dict[str, set[str]] = {
     "unsubscribed_all": set(),
     "reminder": {'days', 'deadline', 'form', 'period', 'unit'},
     "btn_open_form": set(),
+    "reminder_now": {'deadline', 'form', 'period', 'unit'},
     "digest": {'lines', 'period', 'plan'},
     "broadcast_pick_topic": set(),
     "broadcast_type_text": set(),

@@ -12,7 +12,7 @@ from bot.conversation.types import Button, Reply
 from bot.receiving import inbox
 from bot.runtime import Runtime
 from bot.sending import delivery
-from bot.services import broadcasts, handovers
+from bot.services import broadcasts, handovers, reminders
 from bot.storage.db import unit_of_work, utcnow
 from reporting import reports
 from reporting.clock import local_date
@@ -31,7 +31,9 @@ def _due_periods(deadline_period: str, year: int) -> Period:
 
 
 def send_reminders(runtime: Runtime, now: datetime | None = None) -> int:
-    """Remind every unit that has not filed, ``reminder_days`` before each deadline."""
+    """Remind every unit that has not filed, ``reminder_days`` before each deadline: all its
+    people, at most once a unit a day (a «Nhắc» from the dashboard or the CLI earlier that day
+    counts; see bot.services.reminders)."""
     now = now or utcnow()
     today = local_date(now)
     t = runtime.services.messages
@@ -51,20 +53,29 @@ def send_reminders(runtime: Runtime, now: datetime | None = None) -> int:
                         form = forms[form_id]
                         if form.period_kind == "dated":
                             continue
-                        members = session.execute(
-                            select(Member, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Member.unit_id)
-                            .where(Member.role == form.role, ReportingUnit.commune_code.in_(codes)))
-                        for member, unit in members:
+                        by_unit: dict[int, tuple[ReportingUnit, list[Member]]] = {}
+                        for member, unit in session.execute(
+                                select(Member, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Member.unit_id)
+                                .where(Member.role == form.role, ReportingUnit.commune_code.in_(codes))
+                                .order_by(ReportingUnit.id, Member.id)):
+                            by_unit.setdefault(unit.id, (unit, []))[1].append(member)
+                        for unit, members in by_unit.values():
                             if reports.get_filed(session, unit_id=unit.id, form=form_id, period=period.id):
+                                continue
+                            # one reminder a unit a day, «Nhắc» on the dashboard and the CLI included
+                            if reminders.record(session, unit_id=unit.id, plan=plan.id, form=form_id,
+                                                period=period.id, by=reminders.SCHEDULE, now=now,
+                                                recipients=len(members)) is None:
                                 continue
                             text = t("reminder", form=form.title, period=period.label(plan.cutoff_day),
                                      unit=unit.name, deadline=f"{due:%d/%m/%Y}", days=days)
                             button = Button(t("btn_open_form"), build(Prefix.REPORT, "form", form_id))
                             reply = Reply(text, buttons=((button,),))
-                            key = f"reminder:{period.id}:{form_id}:{member.channel}:{member.user_id}:{due}:{days}"
-                            if delivery.enqueue(session, channel=member.channel, user_id=member.user_id,
-                                                replies=[reply], kind="reminder", now=now, dedupe_key=key):
-                                queued += 1
+                            for member in members:
+                                key = f"reminder:{period.id}:{form_id}:{member.channel}:{member.user_id}:{due}:{days}"
+                                if delivery.enqueue(session, channel=member.channel, user_id=member.user_id,
+                                                    replies=[reply], kind="reminder", now=now, dedupe_key=key):
+                                    queued += 1
     log.info("reminders queued: %d", queued)
     return queued
 
