@@ -154,3 +154,21 @@ def full_name(code: int) -> str:
     if found is None:
         return str(code)
     return f"{found.name}, {_province_name(found.province_code)} ({code})"
+
+
+DISTRICTS = Path(__file__).resolve().parent / "data" / "former_districts.csv"
+
+
+@cache
+def former_districts() -> dict[int, str]:
+    """Each commune's district before 1/7/2025 («Huyện Hữu Lũng»), from ``data/former_districts.csv``
+    (made by ``scripts/make_former_districts.py``); officials still read communes by it."""
+    if not DISTRICTS.exists():
+        return {}
+    with DISTRICTS.open(encoding="utf-8") as f:
+        return {int(row["ward_code"]): row["former_district_name"] for row in csv.DictReader(f)
+                if row["former_district_name"]}
+
+
+def former_district(code: int) -> str | None:
+    return former_districts().get(code)

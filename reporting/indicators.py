@@ -3,7 +3,9 @@
 Per commune: numerator (stock: each unit's latest report in the period; flow: the period's
 reports summed), denominator (baseline), value. Province: the sums of numerators and
 denominators over communes that have both; a commune without data is *missing*, not zero;
-a commune without a baseline is *not computable* (and said so).
+a commune without a baseline is *not computable* (and said so). Trainings are a log of events:
+a commune that filed its commune report for the period and logged no training held 0 trainings
+(a real 0); a commune that filed nothing is missing.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class Definition(BaseModel):
     breakdown: dict[str, str] = Field(default_factory=dict)
     note: str | None = None
     not_collected: str | None = None
+    definition: str | None = None  # what the indicator measures, for the dashboard and the workbook
+    numerator_label: str | None = None  # what the numerator counts, after its number: «tấn rơm rạ thu gom»
+    denominator_label: str | None = None  # «tấn rơm rạ phát sinh»
 
     @property
     def is_ratio(self) -> bool:
@@ -291,12 +296,19 @@ def compute(session: Session, *, plan: Plan, period: Period, commune_code: int |
             if num.form == "training":
                 sums = _training_sums(session, fields=fields or ["participants"], start=period.start(cutoff),
                                       end=period.end(cutoff), codes=codes, count=num.count)
+                # a commune that filed its commune report for the period and logged no training
+                # held none: a real 0, not «no data» (a commune that reported nothing stays missing)
+                active = {code for code, _ in _reporting_communes(
+                    session, form="commune", periods=sorted(set(stock_periods) | {p.id for p in flow_periods}),
+                    codes=codes)}
                 for cv in by_commune:
                     if cv.code in sums:
                         main, parts = sums[cv.code]
                         cv.numerator = main if num.count or not num.fields else sum(parts[f] for f in num.fields)
                         cv.extra = {k: parts[k] for k in definition.breakdown}
                         cv.reported = True
+                    elif cv.code in active:
+                        cv.numerator, cv.extra, cv.reported = 0.0, dict.fromkeys(definition.breakdown, 0.0), True
             else:
                 stock = num.aggregation == "stock"
                 periods = stock_periods if stock else [p.id for p in flow_periods]

@@ -162,6 +162,12 @@ def test_commune_officer_sees_their_commune_only(site) -> None:
     for refused_page in ("/admin/broadcasts", "/admin/invites", "/admin/accounts"):
         refused = duc.get(refused_page)
         assert refused.status_code == 403 and "Không có quyền truy cập" in text_of(refused), refused_page
+    assert duc.get("/api/indicators.docx", params={"plan": PLAN, "period": "2025"}).status_code == 403
+    whole = {"plan": PLAN, "period": "2025", "indicator": "household_waste_treatment_pct"}
+    assert duc.get("/admin/progress/communes.png", params=whole).status_code == 403
+    progress = duc.get("/admin/progress", params={"plan": PLAN, "period": "2025"})
+    assert progress.status_code == 200 and OTHER_COMMUNE.name not in text_of(progress)
+    assert OTHER_COMMUNE.name in text_of(admin.get("/admin/progress", params={"plan": PLAN, "period": "2025"}))
     workbook = files.save(cfg.files_dir, b"book", "xlsx", province_code=20)  # province-wide, as /chitieu makes
     assert duc.get(workbook).status_code == 403
     chart = duc.get("/admin/chart.png", params={"plan": PLAN, "period": "2025",
@@ -256,7 +262,7 @@ def test_dashboard_errors_and_invites_are_vietnamese_with_names(site) -> None:
 CHROMIUM = os.environ.get("AGRIBOT_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-PAGES = ("/admin", "/admin/completeness", "/admin/reports", "/admin/handovers", "/admin/units",
+PAGES = ("/admin", "/admin/progress", "/admin/completeness", "/admin/reports", "/admin/handovers", "/admin/units",
          "/admin/broadcasts", "/admin/invites", "/admin/questions", "/admin/feedback", "/admin/baseline",
          "/admin/tokens", "/admin/accounts")
 

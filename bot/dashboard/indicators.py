@@ -13,8 +13,9 @@ from bot.dashboard.pages import chosen_period, plans_for, render
 from reporting import areas, charts
 from reporting.completeness import completeness
 from reporting.exports import STATUS, value_text
-from reporting.indicators import compute
+from reporting.indicators import IndicatorReport
 from reporting.periods import parse
+from reporting.progress import figure, fraction_text, source_text, track_plan
 
 router = APIRouter()
 
@@ -30,14 +31,16 @@ def indicators_page(request: Request, account: AccountDep, runtime: RuntimeDep, 
     chosen = next((p for p in plans if p.id == plan), plans[0])
     period_obj, options = chosen_period(chosen, period)
     with runtime.sessions() as session:
-        report = compute(session, plan=chosen, period=period_obj, commune_code=commune)
+        tracked = track_plan(session, chosen, period_obj, commune_code=commune)
         rates = completeness(session, plan=chosen, period=period_obj, commune_code=commune)
+    report = IndicatorReport(chosen, period_obj, commune, [t.result for t in tracked])
     communes = account.scope.communes(c for c in areas.communes_of(chosen.province_code)
                                       if chosen.former_province_code is None
                                       or chosen.former_province_code in c.former_province_codes)
     return render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
                   period_options=options, report=report, rates=rates, commune=commune, communes=communes,
-                  value_text=value_text, status=STATUS)
+                  value_text=value_text, status=STATUS, assessments={t.result.id: t.assessment for t in tracked},
+                  figure=figure, fraction_text=fraction_text, source_text=source_text)
 
 
 @router.get("/chart.png")
@@ -50,8 +53,8 @@ def chart(account: OfficialPageDep, runtime: RuntimeDep, plan: str, period: str,
     except ValueError:
         return Response(status_code=422)
     with runtime.sessions() as session:
-        report = compute(session, plan=chosen, period=period_obj)
-    result = next((r for r in report.results if r.id == indicator), None)
-    if result is None:
+        tracked = next((t for t in track_plan(session, chosen, period_obj) if t.result.id == indicator), None)
+    if tracked is None:
         return Response(status_code=404)
-    return Response(charts.by_commune(result), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(charts.by_commune(tracked.result, path_now=tracked.path_now), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})

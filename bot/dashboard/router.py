@@ -15,14 +15,15 @@ from bot.dashboard import (
     indicators,
     invites,
     login,
+    progress,
     questions,
     reports,
     tokens,
     units,
 )
 
-PAGES = (login, indicators, completeness, reports, questions, invites, baseline, handovers, feedback, broadcasts, units,
-         tokens, accounts, communes)
+PAGES = (login, indicators, progress, completeness, reports, questions, invites, baseline, handovers, feedback,
+         broadcasts, units, tokens, accounts, communes)
 
 
 def dashboard_router() -> APIRouter:

@@ -1,7 +1,7 @@
 """Dashboard accounts: full name, commune and disabling of users; invite links; the audit log.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-26 07:15:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import reporting.db
 
 revision = "0016"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
