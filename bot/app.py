@@ -76,6 +76,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         if generated:
             log.warning("dashboard /admin: user 'admin', password '%s' (generated; set AGRIBOT_ADMIN_PASSWORD)",
                         generated)
+        runtime.use_database_threads()
         runtime.leases.start(runtime.sessions)  # keeps the leases of the replies this process sends
         await channels.start()
         inbox_worker.start()

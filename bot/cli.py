@@ -241,6 +241,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        wiring.runtime.use_database_threads()
         wiring.runtime.leases.start(wiring.runtime.sessions)
         await wiring.channels.start_sending()
         wiring.inbox.start()

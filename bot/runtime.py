@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -42,6 +43,7 @@ class DatabaseDown(Exception):
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+DATABASE_THREADS = 24  # PostgreSQL: within the engine's pool (10 + 20 overflow connections)
 
 
 def build_services(settings: Settings) -> BotServices:
@@ -150,6 +152,15 @@ class Runtime:
     def set_user_active(self, channel: str, user_id: str, active: bool) -> None:
         with unit_of_work(self.sessions) as session:
             users.set_active(session, channel=channel, user_id=user_id, active=active)
+
+    def use_database_threads(self) -> None:
+        """Database work off the event loop (``asyncio.to_thread``: the inbox's inserts, the
+        send marks, the conversation steps) runs in as many threads as the connection pool serves
+        on PostgreSQL; Python's default (cores + 4: 6 on two cores) queued them behind each other.
+        SQLite keeps the default (it has one writer)."""
+        if self.engine.dialect.name == "postgresql":
+            executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="agribot-db")
+            asyncio.get_running_loop().set_default_executor(executor)
 
     def database_ok(self) -> bool:
         """Check the database now (for /healthz)."""
