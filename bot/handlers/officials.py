@@ -123,7 +123,8 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
     replies = [Reply("\n".join(lines))]
     book = to_xlsx(report, rates, agency=ctx.services.settings.agency_name,
                    progress={t.result.id: t.assessment for t in tracked})
-    workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner)
+    workbook = files.save(directory, book, "xlsx", stem=f"{plan.id}-{period.id}", owner=owner,
+                          province_code=plan.province_code)
     replies.append(Reply(ctx.t("workbook_caption"), document=workbook))
     buttons = _chart_buttons(plan, period, tracked)
     if buttons:
@@ -143,12 +144,13 @@ def chart(ctx: Context, plan: Plan, period: Period, index: int) -> list[Reply]:
     title, a = t.result.definition.title, t.assessment
     replies = []
     if t.points or a.target is not None:
-        image = files.save(directory, charts.progress(t), "png", stem=f"{wanted}-tien-do", owner=owner)
+        image = files.save(directory, charts.progress(t), "png", stem=f"{wanted}-tien-do", owner=owner,
+                           province_code=plan.province_code)
         replies.append(Reply(ctx.t("progress_caption", title=title, status=a.status_label, gap=a.gap_text),
                              image=image))
     if t.result.definition.is_ratio and t.result.communes_reporting:
         image = files.save(directory, charts.by_commune(t.result, path_now=t.path_now), "png", stem=wanted,
-                           owner=owner)
+                           owner=owner, province_code=plan.province_code)
         replies.append(Reply(ctx.t("chart_caption", title=title, period=period.name.lower()), image=image))
     replies.append(Reply.with_rows(ctx.t("pick_chart_again"), _chart_buttons(plan, period, tracked)))
     return replies
