@@ -18,11 +18,11 @@ from typing import Literal
 
 # words that ask for figures (folded: no diacritics, lower case)
 FIGURE_WORDS = ("ty le", "ti le", "tien do", "bao nhieu", "chi tieu", "so lieu", "muc tieu", "ket qua",
-                "thong ke", "dat duoc", "con thieu", "lo trinh", "phan tram", "so luong")
+                "thong ke", "dat duoc", "con thieu", "lo trinh", "phan tram", "so luong", "tinh hinh", "nam nay")
 # the completeness: who has (not) reported
 COMPLETENESS = (
     re.compile(r"\b(xa|don vi|htx|hop tac xa|trang trai|ai|noi)\b( \w+){0,3} (chua|khong) (bao cao|nop|gui)"),
-    re.compile(r"\bchua (bao cao|nop bao cao|gui bao cao|nop)\b"),
+    re.compile(r"\bchua (bao cao|nop bao cao|gui bao cao)\b"),
     re.compile(r"\b(tinh hinh|tien do|muc do) (nop |gui )?bao cao\b"),
     re.compile(r"\bbao nhieu (xa|don vi)( \w+){0,2} (da )?(bao cao|nop)"),
     re.compile(r"\bday du bao cao\b"),
@@ -49,10 +49,14 @@ INDICATOR_WORDS: dict[str, tuple[str, ...]] = {
 }
 # a technical question (a dose, a method) is for the cards, unless it names a year or an area
 TECHNICAL = ("ure", "lieu luong", "the nao", "lam sao", "cach lam", "cach u", "huong dan", "kg", "lit", "gam",
-             "bao lau", "may ngay", "co nen", "duoc khong")
+             "bao lau", "may ngay", "bao nhieu ngay", "co nen", "duoc khong", "men", "men vi sinh", "mat do",
+             "tron", "m2", "met vuong", "con mot", "bao nhieu con", "nuoc", "phan bo", "phan chuong",
+             "cua toi", "nha toi", "ao toi", "ao nha", "la dung", "thi dung", "u phan", "ty le tron", "1 tan",
+             "mot tan", "moi tan", "cho 1", "cho mot")
 AREA_WORDS = ("xa", "tinh", "huyen", "toan tinh", "cac xa")
 # «tiến độ» / «các chỉ tiêu» alone: every indicator of the plan
-ALL_WORDS = ("tien do", "cac chi tieu", "tat ca chi tieu", "chi tieu", "muc tieu 2030", "ke hoach")
+ALL_WORDS = ("tien do", "cac chi tieu", "tat ca chi tieu", "chi tieu", "muc tieu 2030", "ke hoach", "lo trinh",
+             "duoi lo trinh", "cham tien do")
 YEAR = re.compile(r"\b(20[2-4]\d)\b")
 FIRST_HALF = re.compile(r"\b6 thang dau\b|\bnua dau\b|\bdau nam\b")
 SECOND_HALF = re.compile(r"\b6 thang cuoi\b|\bnua cuoi\b|\bcuoi nam\b")

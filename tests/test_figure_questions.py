@@ -26,6 +26,8 @@ FIGURES = [
     ("năm ngoái tỷ lệ rơm rạ bao nhiêu", FigureQuestion("indicator", "straw_reuse_pct", years_back=1)),
     ("tiến độ", FigureQuestion("all")),
     ("các chỉ tiêu năm 2026", FigureQuestion("all", year=2026)),
+    ("tình hình thu gom rơm rạ năm nay", FigureQuestion("indicator", "straw_reuse_pct")),
+    ("xã nào dưới lộ trình", FigureQuestion("all")),
 ]
 
 NOT_FIGURES = [
@@ -36,6 +38,18 @@ NOT_FIGURES = [
     "bể biogas bị rò khí",
     "xin chào",
     "lúa bị sâu cuốn lá",
+    # a farmer's technical questions, typed by an official (the review's list)
+    "ủ rơm bao nhiêu ngày thì dùng được",
+    "1 tấn rơm cần bao nhiêu men vi sinh",
+    "tỷ lệ men vi sinh cho 1 tấn rơm",
+    "tỷ lệ trộn rơm với phân bò",
+    "mật độ nuôi cá lồng bao nhiêu",
+    "nuôi cá bao nhiêu con một lồng",
+    "ao nuôi cá bao nhiêu m2",
+    "tỷ lệ nước trong ao nuôi tôm bao nhiêu là đúng",
+    "chất thải hữu cơ ủ bao nhiêu ngày",
+    "tiến độ ủ phân của tôi",
+    "tôi chưa nộp tiền",
     "",
 ]
 

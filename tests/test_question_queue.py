@@ -112,6 +112,17 @@ def test_a_commune_without_officer_goes_to_the_province_and_the_official_answers
     assert "Cảm ơn bác đã đánh giá" in joined(say(rt, "farmer", button=data(answer)[0]))
 
 
+def test_with_no_official_in_the_province_either_the_farmer_is_not_told_it_was_sent(rt) -> None:
+    """Nobody reads the chat for the province: the farmer hears that the question is kept for the
+    dashboard's queue, not that officials got it; the admin sees it on «Hỏi cán bộ»."""
+    told = ask(rt, "farmer", "rơm ủ urê bị mốc trắng có cho bò ăn được không", "Hữu Lũng")
+    assert "tỉnh cũng chưa có cán bộ nhận câu hỏi" in told and "đã được gửi lên cán bộ" not in told
+    request = request_of(rt, "farmer")
+    assert request.state == "open" and request.province_code == 20  # in the province's queue all the same
+    with rt.sessions() as s:  # what «Hỏi cán bộ» lists for the admin
+        assert [r.id for r in handovers.open_questions(s, province_code=None)] == [request.id]
+
+
 def test_a_commune_with_an_officer_says_so_and_never_offers_115(rt) -> None:
     register(rt, "officer", people.EXTENSION_OFFICER, commune_code=HUU_LUNG)
     told = ask(rt, "farmer", "đệm lót bị ướt nhão phải làm sao", "Hữu Lũng")

@@ -45,15 +45,16 @@ def submit(ctx: Context, question: str) -> list[Reply]:
         return [Reply(ctx.t("ask_commune"))]
     questions.create(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id, text=question,
                      reason=questions.OFFICER_REQUESTED)
-    request, _ = handovers.create(ctx.session, user=user, question=question, now=ctx.message.at,
-                                  t=ctx.services.messages)
+    request, told = handovers.create(ctx.session, user=user, question=question, now=ctx.message.at,
+                                     t=ctx.services.messages)
     ctx.state.reset()
     commune = areas.commune(user.commune_code)
     name = commune.name if commune else ""
     if request.province_code is None:
         key = "handover_no_one"
     elif handovers.in_province_queue(request):
-        key = "handover_sent_province"
+        # honest: no official of the province reads the chat either, only the dashboard's queue
+        key = "handover_sent_province" if told else "handover_kept_for_province"
     else:
         key = "handover_sent"
     return [menu_reply(ctx, ctx.t(key, question=question, commune=name))]

@@ -52,6 +52,7 @@ REQUIRED: dict[str, set[str]] = {
     "commune_choose": set(),
     "commune_saved": set(),
     "handover_sent": {'commune', 'question'},
+    "handover_kept_for_province": {'question'},
     "handover_sent_province": {'commune', 'question'},
     "handover_no_one": {'commune', 'question'},
     "handover_to_officer": {'id', 'place', 'question', 'waited'},

@@ -88,7 +88,7 @@ class Sent:
 
     def notice(self) -> str:
         who = ", ".join(f"{r.name or 'chưa rõ tên'} qua {r.channel_label}" for r in self.recipients)
-        text = f"Đã gửi nhắc tới {self.unit} ({who})."
+        text = f"Đã gửi nhắc tới {self.unit} ({who})." if who else f"Đã nhắc {self.unit} hôm nay."
         if self.goes_at > self.at:
             text += f" Đang giờ nghỉ đêm (21:00–06:30) nên tin sẽ đi {spoken(self.goes_at, self.at)}."
         return text
