@@ -165,12 +165,7 @@ class Assessment:
     @property
     def target_gap_text(self) -> str | None:
         """«Còn thiếu 22,2 điểm % so với mục tiêu» or «Vượt mục tiêu 3 điểm %» (never a negative gap)."""
-        gap = self.target_gap
-        if gap is None:
-            return None
-        if gap <= 0:
-            return "Đạt mục tiêu" if gap > -0.05 else f"Vượt mục tiêu {self.amount(gap)}"
-        return f"Còn thiếu {self.amount(gap)} so với mục tiêu"
+        return target_gap_text(self.target, None if self.latest is None else self.latest.value, self.unit)
 
     @property
     def summary(self) -> str:
@@ -227,6 +222,18 @@ class CommuneStanding:
             return "có số liệu"
         return {"behind": "dưới lộ trình", "on_track": "đúng tiến độ", "ahead": "trên lộ trình",
                 "reached": "đã đạt mục tiêu"}[self.status]
+
+
+def target_gap_text(target: float | None, value: float | None, unit: str) -> str | None:
+    """What is left to the target, never negative: «Còn thiếu 22,2 điểm % so với mục tiêu»,
+    «Vượt mục tiêu 3 điểm %», «Đạt mục tiêu»; None without a target or a value."""
+    if target is None or value is None:
+        return None
+    gap = target - value
+    amount = f"{format_number(round(abs(gap), 1))} {'điểm %' if unit == '%' else unit}"
+    if gap <= 0:
+        return "Đạt mục tiêu" if gap > -0.05 else f"Vượt mục tiêu {amount}"
+    return f"Còn thiếu {amount} so với mục tiêu"
 
 
 # -- numbers explained ---------------------------------------------------------------------------
