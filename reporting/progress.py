@@ -262,7 +262,7 @@ def fraction_text(definition: Definition, numerator: float | None, denominator: 
 def source_text(definition: Definition) -> str:
     """Where the figures come from: «Báo cáo cấp xã; mẫu số: số liệu nền của xã»."""
     if definition.numerator is None:
-        return definition.not_collected or "Chưa thu qua bot."
+        return "Chưa thu qua các mẫu báo cáo của bot."
     form = load_forms().get(definition.numerator.form)
     parts = [f"Tử số: {form.title if form else definition.numerator.form}"
              + (" (lũy kế trong kỳ)" if definition.numerator.aggregation == "flow" else " (số cuối kỳ)")]
@@ -421,6 +421,12 @@ class Tracked:
         """The path's value at the period asked (what each commune is compared with)."""
         path = self.assessment.path
         return None if path is None or self.assessment.period is None else path.value_at(self.assessment.period)
+
+    @property
+    def commune_path(self) -> float | None:
+        """The path each commune is compared with: a percentage's; a count has none per commune
+        (the province's 1.500 cages are not each commune's)."""
+        return self.path_now if self.result.definition.is_ratio else None
 
     def standings(self, districts: dict[int, str] | None = None) -> list[CommuneStanding]:
         return commune_standings(self.assessment, self.result, districts)

@@ -59,5 +59,5 @@ def chart(account: AccountDep, runtime: RuntimeDep, plan: str, period: str, indi
         tracked = next((t for t in track_plan(session, chosen, period_obj) if t.result.id == indicator), None)
     if tracked is None:
         return Response(status_code=404)
-    return Response(charts.by_commune(tracked.result, path_now=tracked.path_now), media_type="image/png",
+    return Response(charts.by_commune(tracked.result, path_now=tracked.commune_path), media_type="image/png",
                     headers={"Cache-Control": "no-store"})
