@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsRefused, load_settings
 from reporting.vocabulary import ROLES
@@ -371,30 +371,50 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_indicators(args: argparse.Namespace) -> int:
-    from reporting.completeness import completeness
-    from reporting.exports import to_csv, to_json, to_table, to_xlsx
-    from reporting.indicators import area_communes, compute
+def _indicator_inputs(args: argparse.Namespace) -> tuple[Any, Any] | None:
+    """The plan and period of ``--plan``/``--period`` (and a commune of its area), or None after
+    printing why not."""
+    from reporting.indicators import area_communes
     from reporting.periods import parse
     from reporting.plans import load_plans
-    from reporting.progress import track_plan, with_assessments
 
     plan = load_plans().get(args.plan)
     if plan is None:
         print(f"error: no plan {args.plan!r}; plans: {', '.join(sorted(load_plans()))}", file=sys.stderr)
-        return 2
+        return None
     try:
         period = parse(args.period)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.commune is not None and not area_communes(plan, args.commune):
+        return None
+    if not 2000 <= period.year <= 2100:
+        print(f"error: no reports for the year {period.year}", file=sys.stderr)
+        return None
+    if getattr(args, "commune", None) is not None and not area_communes(plan, args.commune):
         print(f"error: commune {args.commune} is not in the area of {plan.id}", file=sys.stderr)
+        return None
+    return plan, period
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from reporting.completeness import completeness
+    from reporting.exports import progress_by_indicator, to_csv, to_json, to_table, to_xlsx
+    from reporting.indicators import compute
+    from reporting.progress import track_plan, with_assessments
+
+    inputs = _indicator_inputs(args)
+    if inputs is None:
+        return 2
+    plan, period = inputs
+    if args.format == "xlsx" and not args.output:
+        print("error: --format xlsx needs -o FILE.xlsx", file=sys.stderr)
         return 2
     with _database(args, write=False) as session:
         report = compute(session, plan=plan, period=period, commune_code=args.commune)
         rates = completeness(session, plan=plan, period=period, commune_code=args.commune)
         tracked = track_plan(session, plan, period, commune_code=args.commune) if args.format == "json" else []
+        progress = progress_by_indicator(session, plan, period) \
+            if args.format == "xlsx" and args.commune is None else None  # the path is the province's
     data: bytes
     if args.format == "json":  # the same JSON as GET /api/indicators, each indicator with its assessment
         data = (json.dumps(with_assessments(to_json(report, rates), tracked), ensure_ascii=False, indent=2)
@@ -402,10 +422,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         data = to_csv(report).encode("utf-8-sig" if args.output else "utf-8")
     elif args.format == "xlsx":
-        if not args.output:
-            print("error: --format xlsx needs -o FILE.xlsx", file=sys.stderr)
-            return 2
-        data = to_xlsx(report, rates)
+        data = to_xlsx(report, rates, agency=_settings(args).agency_name, progress=progress)
     else:
         data = to_table(report, rates).encode()
     if args.output:
@@ -413,6 +430,80 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(data.decode())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The report document (.docx) a Sở sends to the provincial People's Committee."""
+    from reporting.completeness import completeness
+    from reporting.exports import progress_by_indicator
+    from reporting.indicators import compute
+    from reporting.report_document import to_docx
+
+    inputs = _indicator_inputs(args)
+    if inputs is None:
+        return 2
+    plan, period = inputs
+    if not args.output.lower().endswith(".docx"):
+        print("error: -o must name a .docx file", file=sys.stderr)
+        return 2
+    with _database(args, write=False) as session:
+        report = compute(session, plan=plan, period=period)
+        rates = completeness(session, plan=plan, period=period)
+        progress = progress_by_indicator(session, plan, period)
+    Path(args.output).write_bytes(to_docx(report, rates, agency=_settings(args).agency_name, progress=progress))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """Remind every unit that has not reported for the plan and period, now (once a unit a day)."""
+    from bot.runtime import create_runtime
+    from bot.services import reminders
+    from bot.storage.db import unit_of_work, utcnow
+    from reporting.clock import local_date, spoken
+    from reporting.periods import containing, parse
+    from reporting.plans import load_plans
+
+    plans = load_plans()
+    plan = plans.get(args.plan)
+    if plan is None:
+        print(f"Không có kế hoạch «{args.plan}». Các kế hoạch: {', '.join(sorted(plans))}.", file=sys.stderr)
+        return 2
+    now = utcnow()
+    this_year = containing(local_date(now), "Y", plan.cutoff_day).year
+    try:
+        period = parse(args.period)
+    except ValueError:
+        print(f"Không hiểu kỳ «{args.period}»: hãy ghi năm (2026) hoặc nửa năm (2026S1, 2026S2).", file=sys.stderr)
+        return 2
+    if period.kind not in ("Y", "S") or not plan.first_year <= period.year <= this_year:
+        print(f"Kỳ «{args.period}» không có báo cáo để nhắc trong kế hoạch {plan.id}: hãy ghi một năm hay nửa năm "
+              f"từ {plan.first_year} đến {this_year} (ví dụ {this_year} hoặc {this_year}S1).", file=sys.stderr)
+        return 2
+    if not reminders.due(plan, period):
+        print(f"Kế hoạch {plan.id} không có hạn nộp báo cáo cho kỳ «{period.name}», nên không có gì để nhắc.",
+              file=sys.stderr)
+        return 2
+    runtime = create_runtime(_settings(args))
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            summary = reminders.remind_all(session, plan=plan, period=period, by="cli", now=now,
+                                           t=runtime.services.messages)
+    finally:
+        runtime.close()
+    name = period.name[:1].lower() + period.name[1:]
+    print(f"Nhắc báo cáo {name} — {plan.name}:")
+    print(f"- Đã gửi nhắc: {len(summary.sent)} đơn vị")
+    for sent in summary.sent:
+        held = f" (giờ nghỉ đêm: tin đi {spoken(sent.goes_at, now)})" if sent.goes_at > sent.at else ""
+        print(f"  · {sent.unit}: {len(sent.recipients)} người nhận{held}")
+    print(f"- Đã được nhắc hôm nay rồi: {len(summary.already)} đơn vị")
+    for unit, when in summary.already:
+        print(f"  · {unit}: {spoken(when.at, now)} — {when.by}")
+    print(f"- Chưa có cán bộ đăng ký: {len(summary.no_officer)} đơn vị")
+    for unit in summary.no_officer:
+        print(f"  · {unit}")
     return 0
 
 
@@ -581,6 +672,17 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
     ind.add_argument("-o", "--output")
     ind.set_defaults(func=cmd_indicators)
+
+    rep = sub.add_parser("report", help="the report document (.docx) for the provincial People's Committee")
+    rep.add_argument("--plan", required=True)
+    rep.add_argument("--period", required=True, help="2026, 2026S1, 2026Q3 or 202611")
+    rep.add_argument("-o", "--output", required=True, help="FILE.docx")
+    rep.set_defaults(func=cmd_report)
+
+    remind = sub.add_parser("remind", help="remind now every unit that has not reported (once a unit a day)")
+    remind.add_argument("--plan", required=True)
+    remind.add_argument("--period", required=True, help="a year (2026) or a half-year (2026S1, 2026S2)")
+    remind.set_defaults(func=cmd_remind)
 
     handover = sub.add_parser("handover", help="questions handed over to extension officers")
     handover_sub = handover.add_subparsers(dest="handover_command", required=True)

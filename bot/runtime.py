@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -60,8 +59,6 @@ class Runtime:
     leases: Leases = field(default_factory=Leases)
     presence: Presence | None = None  # this process's identity as the owner of leased rows
     inbox_arrived: asyncio.Event = field(default_factory=asyncio.Event)  # wakes this process's inbox worker
-    _db_ok: bool = True
-    _db_checked_at: float = -1e9
 
     def __post_init__(self) -> None:
         if self.presence is None:
@@ -154,27 +151,14 @@ class Runtime:
         with unit_of_work(self.sessions) as session:
             users.set_active(session, channel=channel, user_id=user_id, active=active)
 
-    def database_recently_ok(self, max_age: float = 1.0) -> bool:
-        """``database_ok`` checked at most once per ``max_age`` seconds (webhooks call it per request)."""
-        if time.monotonic() - self._db_checked_at > max_age:
-            return self.database_ok()
-        return self._db_ok
-
-    async def database_available(self) -> bool:
-        """For request handlers: the cached answer when fresh, else a check off the event loop."""
-        if time.monotonic() - self._db_checked_at <= 1.0:
-            return self._db_ok
-        return await asyncio.to_thread(self.database_recently_ok)
-
     def database_ok(self) -> bool:
-        """Check the database now (and remember the answer for ``database_available``)."""
+        """Check the database now (for /healthz)."""
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             ok = True
         except Exception:
             ok = False
-        self._db_ok, self._db_checked_at = ok, time.monotonic()
         return ok
 
     def close(self) -> None:

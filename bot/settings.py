@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # publish the province-level figures of GET /api/indicators to anyone (no login, no token);
     # never the unit lists (per-commune values and who has not reported), which stay behind a login
     publish_province_figures: bool = False
+    # the agency named on the workbook and the report document; unset: «Sở Nông nghiệp và Môi
+    # trường tỉnh …» of the plan's province
+    agency_name: str | None = Field(default=None, max_length=200)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -80,7 +83,8 @@ class Settings(BaseSettings):
     # request bodies: chat, webhooks, forms (413 above); the dashboard's baseline upload its own cap
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # hand-over: questions unanswered this long go to the provincial officials
+    # hand-over: a question unanswered this long moves to the province's queue and its officials are
+    # told; while it stays open they are told again once per this interval (README «Hand-over»)
     handover_escalate_hours: float = Field(default=24.0, gt=0)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)
     scheduler_enabled: bool = True

@@ -17,6 +17,16 @@ from reporting.plans import Plan
 from reporting.vocabulary import UNIT_KIND, ReportStatus, UnitKind
 
 
+@dataclass(frozen=True)
+class MissingUnit:
+    """A unit that has not filed: its name as listed, its unit (None: a commune no one ever
+    registered for, so there is no one to remind) and its commune."""
+
+    name: str
+    unit_id: int | None
+    commune_code: int
+
+
 @dataclass
 class FormCompleteness:
     form: str
@@ -27,6 +37,7 @@ class FormCompleteness:
     received: int
     on_time: int
     missing: list[str] = field(default_factory=list)
+    missing_units: list[MissingUnit] = field(default_factory=list)
 
     @property
     def period_name(self) -> str:
@@ -87,21 +98,21 @@ def completeness(session: Session, *, plan: Plan, period: Period, commune_code: 
         }
         if kind == UnitKind.COMMUNE:
             by_commune = {u.commune_code: u for u in units}
-            expected_names = [(c.name, by_commune.get(code)) for code, c in sorted(communes.items(),
-                                                                               key=lambda kv: kv[1].name)]
+            expected_names = [(c.name, by_commune.get(code), code) for code, c in sorted(communes.items(),
+                                                                                     key=lambda kv: kv[1].name)]
         else:
-            expected_names = [(f"{u.name} ({communes[u.commune_code].name})", u) for u in
+            expected_names = [(f"{u.name} ({communes[u.commune_code].name})", u, u.commune_code) for u in
                               sorted(units, key=lambda u: u.name)]
         received = on_time = 0
-        missing = []
-        for name, unit in expected_names:
+        missing: list[MissingUnit] = []
+        for name, unit, code in expected_names:
             report = filed.get(unit.id) if unit else None
             if report is None:
-                missing.append(name)
+                missing.append(MissingUnit(name, unit.id if unit else None, code))
                 continue
             received += 1
             if deadline is None or (report.filed_at and local_date(report.filed_at) <= deadline):
                 on_time += 1
         out.append(FormCompleteness(form_id, form.title, due_for.id, deadline, len(expected_names), received,
-                                    on_time, missing))
+                                    on_time, [m.name for m in missing], missing))
     return out

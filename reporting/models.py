@@ -59,6 +59,28 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UnitReminder(Base):
+    """A reminder sent to the people of a unit that has not reported (from the dashboard, the
+    command line or the daily job). At most one a unit a Vietnamese calendar day: the unique key
+    holds it even when two officials press «Nhắc» at once."""
+
+    __tablename__ = "unit_reminders"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "day", name="uq_unit_reminders_unit_id"),
+        Index("ix_unit_reminders_period", "period", "form"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("reporting_units.id"))
+    day: Mapped[date] = mapped_column(Date)  # the day in Vietnam it was sent
+    plan: Mapped[str] = mapped_column(String(64))
+    form: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(8))  # the report's period id (2026S2)
+    sent_by: Mapped[str] = mapped_column(String(160))  # dashboard:<account> | cli | schedule
+    recipients: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Invite(Base):
     __tablename__ = "invites"
 

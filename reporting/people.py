@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -164,6 +165,21 @@ def unit(session: Session, unit_id: int | None) -> ReportingUnit | None:
     return session.get(ReportingUnit, unit_id) if unit_id is not None else None
 
 
+def reporters(session: Session, unit_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """The people registered (by invite) to report for each of ``unit_ids``, first registered
+    first; a unit no one registered for is absent."""
+    wanted = sorted(set(unit_ids))
+    found: dict[int, list[Member]] = {}
+    if not wanted:
+        return found
+    rows = session.scalars(select(Member).where(Member.unit_id.in_(wanted), Member.role.in_(list(UNIT_KIND)))
+                           .order_by(Member.created_at, Member.id))
+    for row in rows:
+        assert row.unit_id is not None
+        found.setdefault(row.unit_id, []).append(row)
+    return found
+
+
 def list_invites(session: Session, *, limit: int = 200) -> list[Invite]:
     return [*session.scalars(select(Invite).order_by(Invite.id.desc()).limit(limit))]
 
@@ -180,12 +196,15 @@ def who(session: Session, changed_by: str) -> str:
     """Who made a change, as a person reads it in an audit line (never a raw id).
 
     ``telegram:123`` → «Cán bộ khuyến nông xã — Xã Hữu Lũng (qua Telegram)»; ``dashboard:lan`` →
-    «tài khoản lan (bảng điều khiển)»; ``cli`` → «quản trị (dòng lệnh)».
+    «tài khoản lan (bảng điều khiển)»; ``cli`` → «quản trị (dòng lệnh)»; ``schedule`` → «lịch nhắc
+    tự động».
     """
     if changed_by == "cli":
         return "quản trị (dòng lệnh)"
     if changed_by == "demo":
         return "dữ liệu mẫu"
+    if changed_by == "schedule":
+        return "lịch nhắc tự động"
     channel, _, user_id = changed_by.partition(":")
     if channel == "dashboard":
         return f"tài khoản {user_id} (bảng điều khiển)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from bot.app import create_app
@@ -69,7 +71,7 @@ def test_web_chat_question_button_and_later_messages(site, page, tmp_path: Path)
     page.get_by_text("Bác ở xã (phường) nào?").wait_for()
     page.fill("#text", "huu lung")
     page.click("form button")
-    page.get_by_text("Câu hỏi «bep biogas nha toi lua yeu qua» đã được ghi lại").wait_for()
+    page.get_by_text("Xã của bác chưa có cán bộ khuyến nông đăng ký với hệ thống").wait_for()  # the province has it
     # who this browser is: a secret the server set, HttpOnly (no script reads it), no id in the page
     secret = next(c for c in page.context.cookies() if c["name"] == web_identity.COOKIE)
     assert secret["httpOnly"] and page.evaluate("document.cookie").find(web_identity.COOKIE) == -1
@@ -116,7 +118,18 @@ def test_dashboard_login_indicators_match_api_and_workbook(site, page, tmp_path:
         page.click("#download-xlsx")
     path = tmp_path / "book.xlsx"
     download.value.save_as(path)
-    assert load_workbook(path).sheetnames[0] == "Tổng hợp"
+    book = load_workbook(path)
+    assert book.sheetnames[0] == "Tổng hợp" and book.sheetnames[-1] == "Chưa báo cáo"
+    assert not [n for n in book.sheetnames if "_" in n or re.search(r"\d{4}[SQ]\d", n)]  # no ids
+    for sheet in book.worksheets:  # the head on every sheet: agency, document, period, export date
+        assert sheet["A1"].value == "Sở Nông nghiệp và Môi trường tỉnh Lạng Sơn"
+        assert "Quyết định 540/QĐ-TTg" in sheet["A2"].value
+        assert sheet["A3"].value == "Kỳ báo cáo: Năm 2025 (15/12/2024 – 14/12/2025)"
+        assert re.fullmatch(r"Ngày xuất số liệu: \d\d/\d\d/\d{4}", sheet["A4"].value)
+    with page.expect_download() as download:
+        page.click("#download-docx")
+    report = Document(download.value.path())
+    assert "BÁO CÁO" in [p.text for p in report.paragraphs]
     page.wait_for_function("() => { const i = document.querySelector('figure img');"
                            " return i && i.complete && i.naturalWidth > 100; }")  # the chart rendered
 

@@ -94,19 +94,21 @@ def test_http_json_xlsx_csv_agree(seeded: Settings) -> None:
     assert "chi-tieu-ls-ktth-nn-2030-2025.xlsx" in book.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(book.content))
     summary = wb["Tổng hợp"]
-    assert "Quyết định 540/QĐ-TTg" in summary["A1"].value
-    assert summary["A2"].value == "Kỳ báo cáo: Năm 2025 (15/12/2024 – 14/12/2025)"
-    assert summary.freeze_panes == "A6"
-    assert [c.value for c in summary[5]][:3] == ["Chỉ tiêu", "Đơn vị", "Mục tiêu"]
+    assert summary["A1"].value == "Sở Nông nghiệp và Môi trường tỉnh Lạng Sơn"
+    assert "Quyết định 540/QĐ-TTg" in summary["A2"].value
+    assert summary["A3"].value == "Kỳ báo cáo: Năm 2025 (15/12/2024 – 14/12/2025)"
+    assert summary["A4"].value.startswith("Ngày xuất số liệu: ")
+    assert summary.freeze_panes == "A8"
+    assert [c.value for c in summary[7]][:5] == ["STT", "Chỉ tiêu", "Đơn vị", "Giá trị", "Mục tiêu"]
     hh_api = next(i for i in api["indicators"] if i["id"] == "household_waste_treatment_pct")
-    row = next(r for r in summary.iter_rows(min_row=6, values_only=True) if r[0] == hh_api["title"])
-    assert row[6] == hh_api["value"] and row[2] == 60
+    row = next(r for r in summary.iter_rows(min_row=8, values_only=True) if r[1] == hh_api["title"])
+    assert row[3] == round(hh_api["value"], 1) and row[4] == 60
     position = [i["id"] for i in api["indicators"]].index("household_waste_treatment_pct") + 1
     per_commune = wb.worksheets[position]  # sheets are named in Vietnamese: «4. Tỷ lệ hộ chăn nuôi …»
     assert per_commune.title.startswith(f"{position}. Tỷ lệ hộ chăn nuôi")
-    assert any(hh_api["title"] in str(c.value) for row in per_commune.iter_rows(max_row=4) for c in row)
-    assert per_commune.max_row == 5 + 65
-    assert "Tình hình báo cáo" in wb.sheetnames
+    assert any(hh_api["title"] in str(c.value) for row in per_commune.iter_rows(max_row=5) for c in row)
+    assert per_commune.max_row == 7 + 65
+    assert wb.sheetnames[-2:] == ["Tình hình báo cáo", "Chưa báo cáo"]
     assert csv_text.splitlines()[0].startswith("\ufeffplan,period,indicator")
     assert sum(1 for line in csv_text.splitlines() if ",household_waste_treatment_pct," in line) == 66
 

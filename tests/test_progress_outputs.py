@@ -194,3 +194,44 @@ def test_chitieu_status_on_the_path_and_the_chart_of_the_indicator_picked(seeded
     for replies in forged:
         assert not any(r.image for r in replies)
         assert replies[0].text == "Bác xem chỉ tiêu của kế hoạch nào?"
+
+
+def test_an_official_asks_in_words_and_gets_figures_not_a_card(seeded: Settings) -> None:
+    """«tỷ lệ rơm rạ năm 2026», «tiến độ hộ chăn nuôi…», «xã nào chưa báo cáo»: figures and the
+    status on the path; a farmer typing the same words gets the cards; the official can still
+    ask for the cards with one tap."""
+    tracked = _tracked(seeded, "2026")
+    rt = create_runtime(seeded)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            code = people.create_invite(session, role=people.PROVINCIAL_OFFICIAL, province_code=20, now=NOW).code
+            plan = load_plans()[PLAN]
+            from reporting.completeness import completeness
+            missing = {name for c in completeness(session, plan=plan, period=parse("2026")) for name in c.missing}
+
+        def say(text=None, button=None, user="official"):
+            return rt.handle(IncomingMessage(channel="web", user_id=user, text=text, button=button, at=NOW))
+
+        say(code)
+        straw = say("ty le rom ra nam 2026 dat bao nhieu")
+        household = say("tiến độ hộ chăn nuôi xử lý chất thải")
+        late = say("xã nào chưa báo cáo")
+        cards = say(button=next(b.data for row in straw[0].buttons for b in row if b.data == "ask:cards"))
+        farmer = say("ty le rom ra nam 2026 dat bao nhieu", user="farmer")
+    finally:
+        rt.close()
+    a, r = tracked["straw_reuse_pct"].assessment, tracked["straw_reuse_pct"].result
+    text = straw[0].text
+    assert "Tỷ lệ rơm rạ được thu gom, tái sử dụng" in text and "Năm 2026" in text
+    from reporting.progress import figure
+    assert f"Giá trị: {figure(r.value, '%')}" in text
+    assert "tấn" in text  # numerator and denominator with their unit
+    assert f"Mục tiêu: {figure(a.target, '%')} năm {a.target_year}" in text
+    assert a.summary in text and f"{r.communes_reporting}/{r.communes_total}" in text
+    h = tracked["household_waste_treatment_pct"].assessment
+    assert h.summary in household[0].text and "hộ chăn nuôi" in household[0].text.lower()
+    assert "Tình hình báo cáo" in late[0].text
+    assert missing and all(name in late[0].text for name in sorted(missing)[:5])
+    # the same words from a farmer, and «Không, tôi hỏi kỹ thuật»: the cards, never figures
+    for replies in (farmer, cards):
+        assert "Giá trị:" not in replies[0].text and "Tiến độ:" not in replies[0].text

@@ -355,7 +355,7 @@ def test_dashboard_audit_lines_and_periods_read_as_words(settings: Settings, tmp
         path = tmp_path / "book.xlsx"
         path.write_bytes(book.content)
         names = load_workbook(path).sheetnames
-        assert names[0] == "Tổng hợp" and names[-1] == "Tình hình báo cáo"
+        assert names[0] == "Tổng hợp" and names[-2:] == ["Tình hình báo cáo", "Chưa báo cáo"]
         assert all(not re.fullmatch(r"[a-z0-9_]+", n) and len(n) <= 31 for n in names)
         assert names[1] == "1. Tỷ lệ rơm rạ được thu gom,…"
     rt.close()

@@ -78,3 +78,36 @@ def test_only_admins_create_invites_and_pages_have_security_headers(tmp_path) ->
             headers = client.get(path).headers
             assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
             assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_a_forged_broadcast_area_button_is_refused_never_widened(runtime) -> None:
+    """«Gửi tin»: the area button is checked on the server. A commune of another province or a
+    made-up code is refused as stale — it never falls back to the whole province — and the
+    official's text is kept to pick the area again."""
+    from bot.conversation.types import IncomingMessage
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import ChatUser, Subscription
+    from reporting import areas, people
+    from tests.builders import HUU_LUNG, NOW
+
+    with unit_of_work(runtime.sessions) as s:
+        code = people.create_invite(s, role=people.PROVINCIAL_OFFICIAL, province_code=20, now=NOW).code
+        for i in range(3):
+            s.add(ChatUser(channel="web", user_id=f"farmer-{i}", commune_code=HUU_LUNG))
+            s.add(Subscription(channel="web", user_id=f"farmer-{i}", topic="rom-ra"))
+    other = next(c for c in areas.communes().values() if c.province_code != 20)
+
+    def say(text=None, button=None):
+        return runtime.handle(IncomingMessage(channel="web", user_id="official", text=text, button=button, at=NOW))
+
+    say(code)
+    say("/guitin")
+    say(button="bc:topic:rom-ra")
+    asked = say("Bà con không đốt rơm rạ sau gặt, ủ làm phân.")
+    assert "Gửi cho người đăng ký ở đâu?" in asked[0].text
+    for forged in (f"bc:area:{other.code}", "bc:area:99999999", "bc:area:garbage"):
+        replies = say(button=forged)
+        assert "Nút này đã cũ" in replies[0].text
+        assert not any(b.data == "bc:send" for r in replies for row in r.buttons for b in row)
+    confirm = say(button=f"bc:area:{HUU_LUNG}")  # the right commune: the text was kept
+    assert "Sẽ gửi tới 3 người đăng ký" in confirm[0].text and "không đốt rơm rạ" in confirm[0].text

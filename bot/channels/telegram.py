@@ -116,6 +116,35 @@ def update_user(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _user(value: Any) -> bool:
+    return isinstance(value, dict) and _int(value.get("id")) and isinstance(value.get("is_bot"), bool) \
+        and isinstance(value.get("first_name"), str)
+
+
+def _message(value: Any) -> bool:
+    if not isinstance(value, dict) or not _int(value.get("message_id")) or not _int(value.get("date")):
+        return False
+    chat = value.get("chat")
+    if not isinstance(chat, dict) or not _int(chat.get("id")) or not isinstance(chat.get("type"), str):
+        return False
+    return ("from" not in value or _user(value["from"])) and ("text" not in value or isinstance(value["text"], str))
+
+
+def _callback_query(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id"), str) and _user(value.get("from")) \
+        and isinstance(value.get("chat_instance"), str) \
+        and ("message" not in value or _message(value["message"])) \
+        and ("data" not in value or isinstance(value["data"], str))
+
+
+# the update kinds checked by shape in the webhook, by the fields the bot reads
+SHAPES = {"message": _message, "edited_message": _message, "callback_query": _callback_query}
+
+
 def to_incoming(update: Update) -> IncomingMessage | None:
     """The internal message for an update, or None for what the bot ignores (edits, joins…)."""
     user = update.effective_user
@@ -170,7 +199,7 @@ class TelegramChannel:
             .base_url(api_base_url(settings.telegram.api_base_url))
             .base_file_url(api_base_url(settings.telegram.api_base_url).removesuffix("/bot") + "/file/bot")
             .rate_limiter(self.limiter)
-            # a call is marked on the wire at its first byte (bot.sending.on_wire)
+            # a call is marked on the wire once its request is written (bot.sending.on_wire)
             .request(HTTPXRequest(httpx_kwargs={"transport": OnWireTransport(max_connections=256)}))
             .updater(None)  # updates go to the inbox (the webhook route, or ``_poll``)
         )
@@ -215,7 +244,18 @@ class TelegramChannel:
 
     # -- receiving -------------------------------------------------------------------------
     def readable(self, data: dict[str, Any]) -> bool:
-        """The update parses as python-telegram-bot parses it (a webhook answers 400 if not)."""
+        """The update has the shape Telegram sends (a webhook answers 400 if not).
+
+        Messages and button presses — nearly every update — are checked by the fields the bot
+        reads, without building the update (about 10× cheaper; the webhook answers after one
+        insert); any other kind is parsed as python-telegram-bot parses it. A stored update the
+        worker still cannot read is logged and left (``handle_stored``)."""
+        kinds = [key for key in data if key != "update_id"]
+        if kinds and all(key in SHAPES for key in kinds):
+            if all(SHAPES[key](data[key]) for key in kinds):
+                return True
+            log.info("malformed telegram update rejected: %s", ",".join(sorted(kinds))[:64])
+            return False
         try:
             Update.de_json(data, self.application.bot)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:

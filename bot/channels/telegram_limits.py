@@ -5,11 +5,12 @@ waits ``retry_after`` (holding back every other send meanwhile) and retries that
 on a network error where nothing reached Telegram it retries with backoff. A timed-out call
 is not retried, because Telegram may already have delivered it (no duplicates).
 
-``rate_limit_args`` may carry a "going on the wire" callback: it runs when the request's first
-byte is about to be written (``bot.sending.on_wire``: after the slot, the connection pool and
-the connect), so the delivery queue records the call there and a crash during the request never
-makes it twice. A call that timed out before its first byte (waiting for a connection, or
-connecting) was not sent: it is tried again like a network error.
+``rate_limit_args`` may carry an "on the wire" callback: it runs once the request has been
+written (``bot.sending.on_wire``: after the slot, the connection pool, the connect and the
+write), so the delivery queue records the call there: a crash after it never makes the call
+twice, a crash before it makes it again. A call that failed before its request was written
+(waiting for a connection, connecting, writing) was not sent: it is tried again like a network
+error; one that failed after (a read timeout, a reset while reading) is never tried again.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class SendLimiter(BaseRateLimiter[OnWire]):
     @staticmethod
     async def _call(callback: Callable[..., Coroutine[Any, Any, JSON]], args: Any, kwargs: dict[str, Any],
                     mark: OnWire | None) -> JSON:
-        token = on_wire.CURRENT.set(mark)  # run by the transport at the first byte
+        token = on_wire.CURRENT.set(mark)  # run by the transport once the request is written
         try:
             return await callback(*args, **kwargs)
         finally:
@@ -101,9 +102,17 @@ class SendLimiter(BaseRateLimiter[OnWire]):
     ) -> JSON:
         network_tries = 0
         retried_429 = False
+        written = False  # the request was wholly written once: Telegram may have acted on it
+
+        async def mark() -> None:
+            nonlocal written
+            written = True
+            if rate_limit_args is not None:
+                await rate_limit_args()
+
         while True:
             try:
-                return await self._once(callback, args, kwargs, endpoint, data, rate_limit_args)
+                return await self._once(callback, args, kwargs, endpoint, data, mark)
             except RetryAfter as exc:
                 if retried_429:
                     raise
@@ -118,13 +127,15 @@ class SendLimiter(BaseRateLimiter[OnWire]):
                 finally:
                     self._open.set()
             except TimedOut as exc:
-                if not on_wire.not_sent(exc):
+                if written or not on_wire.not_sent(exc):
                     raise  # may have been delivered: never send it again
-                network_tries += 1  # timed out before its first byte: not sent, so tried again
+                network_tries += 1  # timed out before its request was written: not sent, so tried again
                 if network_tries > NETWORK_RETRIES:
                     raise NetworkError("no connection to Telegram") from exc
                 await asyncio.sleep(self._backoff * 2 ** (network_tries - 1))
-            except NetworkError:
+            except NetworkError as exc:
+                if written and on_wire.cut_off(exc):  # e.g. a reset while reading the answer
+                    raise TimedOut("the request was sent; its answer was lost") from exc
                 network_tries += 1
                 if network_tries > NETWORK_RETRIES or endpoint == "getUpdates":
                     raise

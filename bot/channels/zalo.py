@@ -256,18 +256,26 @@ class ZaloChannel:
         for attempt in range(2):
             if attempt:
                 token = await self.tokens.usable()  # the one the refresh stored
-            try:  # marked on the wire at its first byte (bot.sending.on_wire)
+            written = False  # the request was wholly written: Zalo may have acted on it
+
+            async def mark() -> None:
+                nonlocal written
+                written = True
+                await dispatch.before()
+
+            try:  # marked once the request is written (bot.sending.on_wire)
                 response = await self.http.post(url, headers={"access_token": token}, json=body,
-                                                extensions={"trace": on_wire.trace(dispatch.before)})
-                data = response.json()
-            except httpx.TimeoutException as exc:
-                if on_wire.not_sent(exc):
+                                                extensions={"trace": on_wire.trace(mark)})
+                if response.status_code >= 500 or response.status_code == 429:  # not taken
                     await dispatch.refused()
-                    raise ZaloUnreachable(type(exc).__name__) from exc  # not sent: the queue tries again
-                log.warning("zalo send timed out: it may have arrived, so it is not sent again")
-                await dispatch.after(uncertain=True)
-                return True
+                    raise ZaloUnreachable(f"HTTP {response.status_code}")  # the queue tries again later
+                data = response.json()
             except (httpx.HTTPError, ValueError) as exc:
+                if written:  # a read timeout, a reset or a garbled answer after the request went out
+                    log.warning("zalo send cut off after it was sent (%s): it may have arrived, so it is "
+                                "not sent again", type(exc).__name__)
+                    await dispatch.after(uncertain=True)
+                    return True
                 await dispatch.refused()
                 raise ZaloUnreachable(type(exc).__name__) from exc  # the queue tries again later
             error = data.get("error") if isinstance(data, dict) else None

@@ -13,7 +13,7 @@ from enum import StrEnum
 from bot.conversation.callbacks import Prefix, build
 from bot.conversation.router import Context, Router
 from bot.conversation.types import Button, Reply
-from bot.handlers import handover
+from bot.handlers import handover, officials
 from bot.handlers.common import LAST_QUESTION, card_reply, menu_button, menu_reply, officer_button
 from bot.handlers.invites import is_code_attempt, redeem
 from bot.knowledge.intents import EMERGENCY, HANDOVER, OFFTOPIC, SMALLTALK, VET
@@ -75,10 +75,19 @@ def text(ctx: Context) -> list[Reply]:
         return [menu_reply(ctx)]
     if is_code_attempt(question):
         return redeem(ctx, question)
+    figures = officials.in_words(ctx, question)  # an official asking for figures in words
+    if figures is not None:
+        ctx.state.reset()
+        ctx.state.data[LAST_QUESTION] = question  # «Không, tôi hỏi kỹ thuật» answers it with the cards
+        return figures
     return answer(ctx, question)
 
 
 def ask_command(ctx: Context) -> list[Reply]:
+    if ctx.callback.action == "cards":
+        asked = ctx.state.data.get(LAST_QUESTION)  # the words an official's figures answered
+        if isinstance(asked, str) and asked:
+            return answer(ctx, asked)
     if ctx.args:
         return text(ctx)
     ctx.state.name = Step.QUESTION

@@ -89,11 +89,17 @@ def button(ctx: Context) -> list[Reply]:
         ctx.state.name = Step.TEXT
         ctx.state.data = {"topic": arg}
         return [Reply(ctx.t("broadcast_type_text"))]
-    if action == "area" and "text" in ctx.state.data:
-        if (code := ids.number(arg)) is not None and areas.commune(code):
-            ctx.state.data["commune"] = code
-        else:
+    if action == "area" and "text" in ctx.state.data and ctx.state.name in (Step.AREA, Step.CONFIRM):
+        if arg == "all":
             ctx.state.data["commune"] = None
+            return _confirm(ctx)
+        code = ids.number(arg)
+        found = areas.commune(code) if code is not None else None
+        if found is None or found.province_code != member.province_code:  # forged, or another province's
+            ctx.state.name = Step.AREA  # the text is kept: the official picks the area again
+            return [Reply.with_rows(ctx.t("unknown_button") + "\n" + ctx.t("broadcast_pick_area"),
+                                    [[_whole_province(ctx)]])]
+        ctx.state.data["commune"] = found.code
         return _confirm(ctx)
     if action == "send" and ctx.state.name == Step.CONFIRM:
         data = ctx.state.data

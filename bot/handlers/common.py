@@ -9,7 +9,7 @@ from bot.conversation.router import Context
 from bot.conversation.types import Button, Reply
 from bot.knowledge.cards import Card
 from reporting import areas, people
-from reporting.vocabulary import OFFICIALS, UNIT_KIND
+from reporting.vocabulary import OFFICIALS, UNIT_KIND, Role
 
 LAST_QUESTION = "last_question"  # state data: the farmer's last question, for «Hỏi cán bộ»
 
@@ -39,6 +39,8 @@ def menu_reply(ctx: Context, text: str | None = None) -> Reply:
         rows.append([Button(ctx.t("btn_report"), build(Prefix.REPORT, "start"))])
     if member is not None and member.role in OFFICIALS:
         rows.append([Button(ctx.t("btn_indicators"), build(Prefix.INDICATORS, "start"))])
+    if member is not None and (member.role in OFFICIALS or member.role == Role.EXTENSION_OFFICER):
+        rows.append([Button(ctx.t("btn_questions"), build(Prefix.HANDOVER, "list"))])  # /cauhoi
     return Reply.with_rows(text or ctx.t("menu_prompt"), rows)
 
 

@@ -1,4 +1,5 @@
-"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx`` and ``.csv``, and ``/files/<name>``.
+"""``GET /api/indicators`` (JSON), ``/api/indicators.xlsx``, ``.csv`` and ``.docx`` (the report
+document), and ``/files/<name>``.
 
 All need a dashboard session or an API token (``bot.http.access``). With
 ``AGRIBOT_PUBLISH_PROVINCE_FIGURES`` anyone reads the JSON's province-level figures; the unit
@@ -6,6 +7,7 @@ lists (figures by commune, who has not reported) never leave without a login."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -18,16 +20,19 @@ from bot.runtime import Runtime
 from bot.services import files
 from bot.storage.db import utcnow
 from reporting.completeness import completeness
-from reporting.exports import to_csv, to_json, to_xlsx
+from reporting.exports import Progress, progress_by_indicator, to_csv, to_json, to_xlsx
 from reporting.indicators import IndicatorReport, area_communes, compute
 from reporting.periods import Period, parse
 from reporting.plans import load_plans
 from reporting.progress import track_plan, with_assessments
+from reporting.report_document import to_docx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PlanId = Annotated[str, Query(min_length=1, max_length=64, description="plan id, e.g. ls-ktth-nn-2030")]
 PeriodId = Annotated[str, Query(min_length=4, max_length=8, description="2026, 2026S1, 2026Q3 or 202611")]
 CommuneCode = Annotated[int | None, Query(ge=1, le=10_000_000)]
+MIN_YEAR, MAX_YEAR = 2000, 2100  # «0000» has no calendar date; «9999» no plan
 NEED_LOGIN = "Cần đăng nhập bảng điều khiển hoặc mã API (Authorization: Bearer …)."
 NOT_YOURS = "Mã API hoặc tài khoản này không đọc được kế hoạch của tỉnh khác."
 DENIED: dict[int | str, dict[str, Any]] = {
@@ -52,6 +57,8 @@ def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period
         raise HTTPException(404, f"Không có kế hoạch này. Có: {', '.join(sorted(load_plans()))}")
     try:
         parsed = parse(period)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValueError(period)
     except ValueError as exc:
         raise HTTPException(422, "Kỳ không hợp lệ: dùng 2026, 2026S1, 2026Q3 hoặc 202611") from exc
     if commune is not None and not area_communes(found, commune):
@@ -61,13 +68,22 @@ def _inputs(plan: str, period: str, commune: int | None) -> tuple[object, Period
 
 def _build(runtime: Runtime, plan: str, period: str, commune: int | None,
            who: Reader | None) -> tuple[IndicatorReport, list]:
+    report, rates, _ = _build_with_progress(runtime, plan, period, commune, who, progress=False)
+    return report, rates
+
+
+def _build_with_progress(runtime: Runtime, plan: str, period: str, commune: int | None, who: Reader | None, *,
+                         progress: bool = True) -> tuple[IndicatorReport, list, Progress | None]:
+    """The figures, completeness and (for the whole province, when asked) the on-track assessment."""
     found, parsed = _inputs(plan, period, commune)
     if who is not None and not who.reads(found.province_code):  # type: ignore[attr-defined]
         raise HTTPException(403, NOT_YOURS)
     with runtime.sessions() as session:
         report = compute(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
         rates = completeness(session, plan=found, period=parsed, commune_code=commune)  # type: ignore[arg-type]
-    return report, rates
+        assessed = (progress_by_indicator(session, found, parsed)  # type: ignore[arg-type]
+                    if progress and commune is None else None)
+    return report, rates, assessed
 
 
 def _build_json(runtime: Runtime, plan: str, period: str, commune: int | None, who: Reader | None) -> dict:
@@ -106,10 +122,23 @@ def indicators_router() -> APIRouter:
         request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None
     ) -> Response:
         who = await _reader(request)
-        report, rates = await run_in_threadpool(_build, request.app.state.runtime, plan, period, commune, who)
-        data = await run_in_threadpool(to_xlsx, report, rates)
+        runtime: Runtime = request.app.state.runtime
+        report, rates, progress = await run_in_threadpool(_build_with_progress, runtime, plan, period, commune, who)
+        data = await run_in_threadpool(partial(to_xlsx, report, rates, agency=runtime.settings.agency_name,
+                                               progress=progress))
         name = f"chi-tieu-{plan}-{period}{'-' + str(commune) if commune else ''}.xlsx"
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @router.get("/api/indicators.docx", responses=DENIED)
+    async def indicators_docx(request: Request, plan: PlanId, period: PeriodId) -> Response:
+        """The report document for the provincial People's Committee (the whole plan area)."""
+        who = await _reader(request)
+        runtime: Runtime = request.app.state.runtime
+        report, rates, progress = await run_in_threadpool(_build_with_progress, runtime, plan, period, None, who)
+        data = await run_in_threadpool(partial(to_docx, report, rates, agency=runtime.settings.agency_name,
+                                               progress=progress))
+        name = f"bao-cao-{plan}-{period}.docx"
+        return Response(data, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @router.get("/api/indicators.csv", responses=DENIED)
     async def indicators_csv(request: Request, plan: PlanId, period: PeriodId, commune: CommuneCode = None) -> Response:

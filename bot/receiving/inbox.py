@@ -17,13 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot.storage.models import InboxUpdate
 
 MAX_ATTEMPTS = 5
+# handled rows are kept this long, so that a platform delivering an update again (Telegram
+# retries for up to 24 hours) still meets its key; then ``purge`` deletes them
+KEEP_DONE = timedelta(days=7)
 BUSY = ("pending", "working")
 
 
@@ -48,15 +52,14 @@ class Depth:
 def accept(session: Session, *, channel: str, update_id: str, user_id: str | None, body: str,
            now: datetime) -> bool:
     """Store one update (committed by the caller before answering the platform); False if it
-    was stored before (a duplicate: nothing changes)."""
-    row = InboxUpdate(channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
-                      state="pending", attempts=0)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
+    was stored before (a duplicate: nothing changes). One statement: INSERT … ON CONFLICT DO
+    NOTHING RETURNING id."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(InboxUpdate).values(
+        channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
+        state="pending", attempts=0,
+    ).on_conflict_do_nothing(index_elements=["channel", "update_id"]).returning(InboxUpdate.id)
+    return session.execute(statement).first() is not None
 
 
 def claim(session: Session, *, owner: int, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
@@ -125,3 +128,9 @@ def depth(session: Session, *, now: datetime) -> Depth:
                                     .where(InboxUpdate.state.in_(BUSY))).one()
     return Depth(int(count or 0), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 
+
+
+def purge(session: Session, *, now: datetime, keep: timedelta = KEEP_DONE) -> int:
+    """Delete handled rows older than ``keep`` (pending, working and failed rows stay)."""
+    result = session.execute(delete(InboxUpdate).where(InboxUpdate.state == "done", InboxUpdate.done_at < now - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

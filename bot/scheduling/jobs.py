@@ -1,4 +1,4 @@
-"""Scheduled jobs (run by the leader): reminders, the officials' digest, escalation, tips."""
+"""Scheduled jobs (run by the leader): reminders, the officials' digest, escalation, tips, housekeeping."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.conversation.callbacks import Prefix, build
 from bot.conversation.types import Button, Reply
+from bot.receiving import inbox
 from bot.runtime import Runtime
 from bot.sending import delivery
-from bot.services import broadcasts, handovers
+from bot.services import broadcasts, handovers, reminders
 from bot.storage.db import unit_of_work, utcnow
 from reporting import reports
 from reporting.clock import local_date
@@ -30,7 +31,9 @@ def _due_periods(deadline_period: str, year: int) -> Period:
 
 
 def send_reminders(runtime: Runtime, now: datetime | None = None) -> int:
-    """Remind every unit that has not filed, ``reminder_days`` before each deadline."""
+    """Remind every unit that has not filed, ``reminder_days`` before each deadline: all its
+    people, at most once a unit a day (a «Nhắc» from the dashboard or the CLI earlier that day
+    counts; see bot.services.reminders)."""
     now = now or utcnow()
     today = local_date(now)
     t = runtime.services.messages
@@ -50,20 +53,29 @@ def send_reminders(runtime: Runtime, now: datetime | None = None) -> int:
                         form = forms[form_id]
                         if form.period_kind == "dated":
                             continue
-                        members = session.execute(
-                            select(Member, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Member.unit_id)
-                            .where(Member.role == form.role, ReportingUnit.commune_code.in_(codes)))
-                        for member, unit in members:
+                        by_unit: dict[int, tuple[ReportingUnit, list[Member]]] = {}
+                        for member, unit in session.execute(
+                                select(Member, ReportingUnit).join(ReportingUnit, ReportingUnit.id == Member.unit_id)
+                                .where(Member.role == form.role, ReportingUnit.commune_code.in_(codes))
+                                .order_by(ReportingUnit.id, Member.id)):
+                            by_unit.setdefault(unit.id, (unit, []))[1].append(member)
+                        for unit, members in by_unit.values():
                             if reports.get_filed(session, unit_id=unit.id, form=form_id, period=period.id):
+                                continue
+                            # one reminder a unit a day, «Nhắc» on the dashboard and the CLI included
+                            if reminders.record(session, unit_id=unit.id, plan=plan.id, form=form_id,
+                                                period=period.id, by=reminders.SCHEDULE, now=now,
+                                                recipients=len(members)) is None:
                                 continue
                             text = t("reminder", form=form.title, period=period.label(plan.cutoff_day),
                                      unit=unit.name, deadline=f"{due:%d/%m/%Y}", days=days)
                             button = Button(t("btn_open_form"), build(Prefix.REPORT, "form", form_id))
                             reply = Reply(text, buttons=((button,),))
-                            key = f"reminder:{period.id}:{form_id}:{member.channel}:{member.user_id}:{due}:{days}"
-                            if delivery.enqueue(session, channel=member.channel, user_id=member.user_id,
-                                                replies=[reply], kind="reminder", now=now, dedupe_key=key):
-                                queued += 1
+                            for member in members:
+                                key = f"reminder:{period.id}:{form_id}:{member.channel}:{member.user_id}:{due}:{days}"
+                                if delivery.enqueue(session, channel=member.channel, user_id=member.user_id,
+                                                    replies=[reply], kind="reminder", now=now, dedupe_key=key):
+                                    queued += 1
     log.info("reminders queued: %d", queued)
     return queued
 
@@ -94,6 +106,8 @@ def send_digest(runtime: Runtime, now: datetime | None = None) -> int:
 
 
 def escalate_handovers(runtime: Runtime, now: datetime | None = None) -> int:
+    """Every 10 minutes: questions no one answered in ``handover_escalate_hours`` move to the
+    province's queue, or are told to its officials again (once per interval each)."""
     now = now or utcnow()
     with unit_of_work(runtime.sessions) as session:
         return handovers.escalate_due(session, now=now, t=runtime.services.messages,
@@ -118,3 +132,12 @@ def send_seasonal_tips(runtime: Runtime, now: datetime | None = None) -> int:
                     dedupe_prefix=f"tip:{tip.id}:{today.year}")
                 queued += sent.recipients
     return queued
+
+
+def housekeeping(runtime: Runtime, now: datetime | None = None) -> int:
+    """Nightly: delete inbox rows handled more than a week ago (``inbox.KEEP_DONE``)."""
+    with unit_of_work(runtime.sessions) as session:
+        purged = inbox.purge(session, now=now or utcnow())
+    if purged:
+        log.info("housekeeping: %d handled inbox rows deleted", purged)
+    return purged

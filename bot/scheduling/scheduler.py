@@ -166,6 +166,8 @@ class Scheduler:
                          replace_existing=True, coalesce=True)
         self.aps.add_job(self._job(jobs.send_seasonal_tips), CronTrigger(hour=8, minute=0, timezone=VIETNAM),
                          id="tips", replace_existing=True, coalesce=True, misfire_grace_time=3600)
+        self.aps.add_job(self._job(jobs.housekeeping), CronTrigger(hour=3, minute=0, timezone=VIETNAM),
+                         id="housekeeping", replace_existing=True, coalesce=True, misfire_grace_time=3600)
         self.aps.start()
         log.info("scheduler: jobs %s; hand-overs escalate after %s", [j.id for j in self.aps.get_jobs()],
                  timedelta(hours=settings.handover_escalate_hours))

@@ -10,14 +10,14 @@ Crash safety. "sending" is a lease held by one process (``owner``, see
 queued again by ``recover`` at once (PostgreSQL drops a dead process's presence lock; on SQLite
 the one process restarted owns nothing), or when the lease runs out (a process cut off from the
 database). Each platform call of a row is numbered: ``dispatching`` marks the call on the wire
-when its first byte is about to be written (after the connection pool and the connect, see
-``bot.sending.on_wire``) and counts the calls before it done; the row's outcome counts the last
-one. A recovered row goes on after the calls already made.
+once its request has been written to the connection (after the connection pool, the connect
+and the write, see ``bot.sending.on_wire``) and counts the calls before it done; the row's
+outcome counts the last one. A recovered row goes on after the calls already made.
 
-The rule for an uncertain send: a call is re-sent when the platform cannot have seen it (it
-timed out waiting for a connection or connecting, or its process died before its first byte
-was written), and never re-sent once its first byte may have reached the platform (a read
-timeout, or a crash while it was on the wire), where it is counted in ``uncertain``.
+The rule for an uncertain send: a call is marked only after its whole request was written to
+the platform's connection; a call without the mark when its process died (or when it failed) is
+made again, a call with it never is (it is counted in ``uncertain`` when its answer was lost) —
+so a crash can repeat a reply (killed between the write and the mark), never lose one.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""The moment a platform call goes on the wire: its first byte, not the moment it was asked for.
+"""The moment a platform call is on the wire: its whole request written, not the moment it was asked for.
 
-A queued message's call is marked "on the wire" (``Dispatch.before``) so that a crash never
-makes it twice. Marking it before the HTTP client has a connection left a gap: a call waiting
-for the connection pool, or connecting, when the process died was counted as sent and never
-made. Here the mark runs from httpcore's trace of the request, when the request headers are
-about to be written: after the pool and the connect. A call that fails before that point
-(``not_sent``) may be made again.
+A queued message's call is marked "made" (``Dispatch.before``) so that a crash after it never
+makes it twice, and a crash before it makes it again. The mark runs from httpcore's trace of the
+request, once the request's body has been written to the connection: after the pool, the
+connect and every byte. A process killed before the mark is committed leaves the call unmarked,
+so it is made again — a reply may then arrive twice, never not at all. (Marking it when the
+first byte was about to be written, as before, lost the replies of a process killed between the
+mark and the write: counted as sent, never made.) A call that fails before its request was
+written (``not_sent``: no connection, or the write itself failed) may be made again.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ import httpx
 OnWire = Callable[[], Awaitable[None]]
 # the mark of the call the current task is making (set around one request)
 CURRENT: ContextVar[OnWire | None] = ContextVar("on_wire", default=None)
-NOT_SENT = (httpx.PoolTimeout, httpx.ConnectTimeout, httpx.ConnectError)
+# the request was not (wholly) written: the platform cannot have acted on it
+NOT_SENT = (httpx.PoolTimeout, httpx.ConnectTimeout, httpx.ConnectError, httpx.WriteTimeout, httpx.WriteError)
 
 
 def trace(mark: OnWire) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """An httpcore ``trace`` extension running ``mark`` once, as the request's headers go out."""
+    """An httpcore ``trace`` extension running ``mark`` once, when the request has been written."""
     done = False
 
     async def on_event(name: str, info: dict[str, Any]) -> None:
         nonlocal done
-        if not done and name.endswith("send_request_headers.started"):
+        if not done and name.endswith("send_request_body.complete"):
             done = True
             await mark()
 
@@ -36,7 +39,7 @@ def trace(mark: OnWire) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
 
 
 def not_sent(exc: BaseException) -> bool:
-    """The call failed before its first byte was written (it may be made again)."""
+    """The call failed before its request was written (it may be made again)."""
     seen: BaseException | None = exc
     for _ in range(4):
         if seen is None:
@@ -47,8 +50,20 @@ def not_sent(exc: BaseException) -> bool:
     return False
 
 
+def cut_off(exc: BaseException) -> bool:
+    """The call failed in the transport (no answer read), not by an answer such as a 502."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, httpx.TransportError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class OnWireTransport(httpx.AsyncBaseTransport):
-    """An HTTP transport that runs the current task's mark (``CURRENT``) at the first byte.
+    """An HTTP transport that runs the current task's mark (``CURRENT``) once the request is written.
 
     For clients that do not pass request extensions (python-telegram-bot's).
     """

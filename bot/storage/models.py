@@ -182,7 +182,9 @@ class HandoverRequest(Base):
     media_kind: Mapped[str | None] = mapped_column(String(16))
     media_ref: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | answered | closed
-    escalated_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # set: the question is in the province's queue
+    notified_at: Mapped[datetime | None]  # the last time the province's officials were told of it
+    notices: Mapped[int] = mapped_column(default=0)  # how many times they were told (escalation rounds)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(160))
     answered_at: Mapped[datetime | None]
