@@ -198,7 +198,8 @@ def test_a_web_official_keeps_their_role_and_files_through_their_secret_only(see
     _chat(official, "/chitieu")
     _chat(official, button=f"ind:plan:{PLAN}")
     replies = _chat(official, button=f"ind:show:{PLAN}:2025")
-    image = next(r["image"] for r in replies if r.get("image"))
+    pick = next(b["data"] for r in replies for row in r["buttons"] for b in row if b["data"].startswith("ind:chart:"))
+    image = next(r["image"] for r in _chat(official, button=pick) if r.get("image"))  # the indicator picked
     document = next(r["document"] for r in replies if r.get("document"))
     assert re.fullmatch(r"/files/[A-Za-z0-9-]*_[A-Za-z0-9_-]{32}\.png", image)  # 192 random bits in the name
     assert official.get(image).content[:4] == b"\x89PNG"  # the page's <img> loads with the cookie
@@ -271,7 +272,8 @@ def test_a_zalo_official_gets_chart_links_that_open_with_their_key_only(zalo, tm
     rt.close()
     user = "zalo-official"
     with serve(create_app(cfg)) as url, httpx.Client() as client:
-        for n, text in enumerate((code, "/chitieu", f"#b:ind:plan:{PLAN}", f"#b:ind:show:{PLAN}:2025"), start=1):
+        for n, text in enumerate((code, "/chitieu", f"#b:ind:plan:{PLAN}", f"#b:ind:show:{PLAN}:2025",
+                                  f"#b:ind:chart:{PLAN}:2025:0"), start=1):  # the charts of the 1st indicator
             post_event(client, url, fake.event(user, text))
             wait_for(lambda n=n: len(fake.to(user)) >= n)
         sent = wait_for(lambda: next((m["text"] for m in fake.to(user) if "Ảnh: " in m["text"]), None))
