@@ -36,6 +36,8 @@ def by_commune(result: IndicatorResult, *, path_now: float | None = None) -> byt
         names, values = zip(*rows, strict=True)
         colours = [RED if path_now is not None and v < path_now - tolerance else GREEN for v in values]
         ax.barh(range(len(rows)), values, color=colours, height=0.75)
+        for i, v in enumerate(values):  # the figure at the end of each bar (a real 0 reads «0»)
+            ax.text(v, i, f" {_vn(v)}", va="center", fontsize=6 if len(rows) > 30 else 8)
         ax.set_yticks(range(len(rows)), [f"{n} ▼" if c == RED else n for n, c in zip(names, colours, strict=True)],
                       fontsize=7 if len(rows) > 30 else 9)
         for tick, colour in zip(ax.get_yticklabels(), colours, strict=True):

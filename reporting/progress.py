@@ -165,12 +165,7 @@ class Assessment:
     @property
     def target_gap_text(self) -> str | None:
         """«Còn thiếu 22,2 điểm % so với mục tiêu» or «Vượt mục tiêu 3 điểm %» (never a negative gap)."""
-        gap = self.target_gap
-        if gap is None:
-            return None
-        if gap <= 0:
-            return "Đạt mục tiêu" if gap > -0.05 else f"Vượt mục tiêu {self.amount(gap)}"
-        return f"Còn thiếu {self.amount(gap)} so với mục tiêu"
+        return target_gap_text(self.target, None if self.latest is None else self.latest.value, self.unit)
 
     @property
     def summary(self) -> str:
@@ -229,6 +224,18 @@ class CommuneStanding:
                 "reached": "đã đạt mục tiêu"}[self.status]
 
 
+def target_gap_text(target: float | None, value: float | None, unit: str) -> str | None:
+    """What is left to the target, never negative: «Còn thiếu 22,2 điểm % so với mục tiêu»,
+    «Vượt mục tiêu 3 điểm %», «Đạt mục tiêu»; None without a target or a value."""
+    if target is None or value is None:
+        return None
+    gap = target - value
+    amount = f"{format_number(round(abs(gap), 1))} {'điểm %' if unit == '%' else unit}"
+    if gap <= 0:
+        return "Đạt mục tiêu" if gap > -0.05 else f"Vượt mục tiêu {amount}"
+    return f"Còn thiếu {amount} so với mục tiêu"
+
+
 # -- numbers explained ---------------------------------------------------------------------------
 def figure(value: float | None, unit: str = "") -> str:
     """A figure as a person writes it: «57,8 %», «1.500 lồng», «0» (a real zero); «—» when missing."""
@@ -255,7 +262,7 @@ def fraction_text(definition: Definition, numerator: float | None, denominator: 
 def source_text(definition: Definition) -> str:
     """Where the figures come from: «Báo cáo cấp xã; mẫu số: số liệu nền của xã»."""
     if definition.numerator is None:
-        return definition.not_collected or "Chưa thu qua bot."
+        return "Chưa thu qua các mẫu báo cáo của bot."
     form = load_forms().get(definition.numerator.form)
     parts = [f"Tử số: {form.title if form else definition.numerator.form}"
              + (" (lũy kế trong kỳ)" if definition.numerator.aggregation == "flow" else " (số cuối kỳ)")]
@@ -414,6 +421,12 @@ class Tracked:
         """The path's value at the period asked (what each commune is compared with)."""
         path = self.assessment.path
         return None if path is None or self.assessment.period is None else path.value_at(self.assessment.period)
+
+    @property
+    def commune_path(self) -> float | None:
+        """The path each commune is compared with: a percentage's; a count has none per commune
+        (the province's 1.500 cages are not each commune's)."""
+        return self.path_now if self.result.definition.is_ratio else None
 
     def standings(self, districts: dict[int, str] | None = None) -> list[CommuneStanding]:
         return commune_standings(self.assessment, self.result, districts)

@@ -224,3 +224,20 @@ def test_a_commune_that_reported_and_held_no_training_shows_zero(db) -> None:
     assert by_code[HUU_LUNG].value(False) == 0 and by_code[HUU_LUNG].status == "ok"
     assert by_code[other.code].value(False) is None and by_code[other.code].status == "missing"
     assert held.value == 0 and held.communes_reporting == 1  # the province: 0 trainings, not «no data»
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "unit", "text"),
+    [
+        (60, 83.97, "%", "Vượt mục tiêu 24 điểm %"),  # never «Còn thiếu -23,97»
+        (80, 57.8, "%", "Còn thiếu 22,2 điểm % so với mục tiêu"),
+        (1500, 1500, "lồng", "Đạt mục tiêu"),
+        (1500, 1380, "lồng", "Còn thiếu 120 lồng so với mục tiêu"),
+        (80, None, "%", None),
+        (None, 50, "%", None),
+    ],
+)
+def test_what_is_left_to_the_target(target, value, unit, text) -> None:
+    from reporting.progress import target_gap_text
+
+    assert target_gap_text(target, value, unit) == text

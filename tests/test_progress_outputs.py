@@ -74,6 +74,9 @@ def test_the_on_track_page_shows_status_gap_and_how_numbers_are_made(seeded: Set
     straw = tracked["straw_reuse_pct"]
     assert straw.assessment.status in ("on_track", "behind", "ahead", "reached")  # the demo has data
     with serve(create_app(seeded)) as url, _login(url) as client:
+        for path in ("/admin/progress", "/admin/progress/line.png", "/admin/progress/communes.png"):
+            anonymous = httpx.get(url + path, params={"plan": PLAN, "period": "2026", "indicator": "straw_reuse_pct"})
+            assert anonymous.status_code != 200 and not anonymous.content.startswith(b"\x89PNG")
         page = client.get("/admin/progress", params={"plan": PLAN, "period": "2026"})
         assert page.status_code == 200
         for indicator, t in tracked.items():

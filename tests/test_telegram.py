@@ -276,6 +276,8 @@ def test_an_official_gets_the_chart_and_workbook_as_files(settings, fake, tmp_pa
         wait_for(lambda: len(tg.sent(CHAT)) == 1)
         tg.queue(tg.callback_update(CHAT, "ind:show:ls-ktth-nn-2030:2025"))
         wait_for(lambda: tg.sent(CHAT, "sendDocument"))
+        tg.queue(tg.callback_update(CHAT, "ind:chart:ls-ktth-nn-2030:2025:0"))  # the 1st indicator's charts
+        wait_for(lambda: tg.sent(CHAT, "sendPhoto"))
     assert "Đăng ký thành công" in texts(tg)[0]
     assert "📊" in texts(tg)[1]
     photo = tg.sent(CHAT, "sendPhoto")[0].params

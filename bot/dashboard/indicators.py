@@ -15,7 +15,7 @@ from reporting.completeness import completeness
 from reporting.exports import STATUS, value_text
 from reporting.indicators import IndicatorReport
 from reporting.periods import parse
-from reporting.progress import figure, fraction_text, source_text, track_plan
+from reporting.progress import figure, fraction_text, source_text, target_gap_text, track_plan
 
 router = APIRouter()
 
@@ -40,7 +40,11 @@ def indicators_page(request: Request, account: AccountDep, runtime: RuntimeDep, 
     return render(request, "indicators.html", account, plans=plans, plan=chosen, period=period_obj,
                   period_options=options, report=report, rates=rates, commune=commune, communes=communes,
                   value_text=value_text, status=STATUS, assessments={t.result.id: t.assessment for t in tracked},
-                  figure=figure, fraction_text=fraction_text, source_text=source_text)
+                  # one commune: its value against the province's path, not the province's status
+                  standings={t.result.id: (t.standings()[0], t.path_now) for t in tracked if commune
+                             and t.result.definition.is_ratio and t.result.by_commune},
+                  figure=figure, fraction_text=fraction_text, source_text=source_text,
+                  target_gap_text=target_gap_text)
 
 
 @router.get("/chart.png")
@@ -56,5 +60,5 @@ def chart(account: OfficialPageDep, runtime: RuntimeDep, plan: str, period: str,
         tracked = next((t for t in track_plan(session, chosen, period_obj) if t.result.id == indicator), None)
     if tracked is None:
         return Response(status_code=404)
-    return Response(charts.by_commune(tracked.result, path_now=tracked.path_now), media_type="image/png",
+    return Response(charts.by_commune(tracked.result, path_now=tracked.commune_path), media_type="image/png",
                     headers={"Cache-Control": "no-store"})

@@ -55,7 +55,7 @@ def progress_page(request: Request, account: AccountDep, runtime: RuntimeDep, pl
     period_obj, options = chosen_period(chosen, period)
     with runtime.sessions() as session:  # a commune officer: their commune
         tracked = track_plan(session, chosen, period_obj, commune_code=account.scope.commune_code)
-    with_communes = [t for t in tracked if t.result.definition.is_ratio and t.result.communes_total > 1]
+    with_communes = [t for t in tracked if t.result.definition.numerator is not None and t.result.communes_total > 1]
     listed = next((t for t in with_communes if t.result.id == indicator), None) or next(
         (t for t in with_communes if t.result.communes_reporting), None) or next(iter(with_communes), None)
     districts = _districts(chosen)
@@ -106,5 +106,5 @@ def commune_chart(account: OfficialPageDep, runtime: RuntimeDep, plan: Annotated
     tracked, _ = _one(account, runtime, plan, period, indicator)
     if tracked is None:
         return Response(status_code=404)
-    return Response(charts.by_commune(tracked.result, path_now=tracked.path_now), media_type="image/png",
+    return Response(charts.by_commune(tracked.result, path_now=tracked.commune_path), media_type="image/png",
                     headers=CHART_HEADERS)

@@ -79,8 +79,7 @@ def button(ctx: Context) -> list[Reply]:
 
 def _has_chart(t: Tracked) -> bool:
     """A line over the years (values or a target), or a chart of the communes."""
-    return bool(t.points) or t.assessment.target is not None or (
-        t.result.definition.is_ratio and t.result.communes_reporting > 0)
+    return bool(t.points) or t.assessment.target is not None or t.result.communes_reporting > 0
 
 
 def _chart_buttons(plan: Plan, period: Period, tracked: list[Tracked]) -> list[list[Button]]:
@@ -148,8 +147,8 @@ def chart(ctx: Context, plan: Plan, period: Period, index: int) -> list[Reply]:
                            province_code=plan.province_code)
         replies.append(Reply(ctx.t("progress_caption", title=title, status=a.status_label, gap=a.gap_text),
                              image=image))
-    if t.result.definition.is_ratio and t.result.communes_reporting:
-        image = files.save(directory, charts.by_commune(t.result, path_now=t.path_now), "png", stem=wanted,
+    if t.result.communes_reporting and t.result.definition.numerator is not None:
+        image = files.save(directory, charts.by_commune(t.result, path_now=t.commune_path), "png", stem=wanted,
                            owner=owner, province_code=plan.province_code)
         replies.append(Reply(ctx.t("chart_caption", title=title, period=period.name.lower()), image=image))
     replies.append(Reply.with_rows(ctx.t("pick_chart_again"), _chart_buttons(plan, period, tracked)))
