@@ -167,6 +167,9 @@ def test_commune_officer_sees_their_commune_only(site) -> None:
     assert duc.get("/admin/progress/communes.png", params=whole).status_code == 403
     progress = duc.get("/admin/progress", params={"plan": PLAN, "period": "2025"})
     assert progress.status_code == 200 and OTHER_COMMUNE.name not in text_of(progress)
+    # the commune's value beside the province's status and path, each said to be whose
+    assert "Giá trị là của Xã Hữu Lũng; tình trạng, lộ trình và biểu đồ đường là của toàn tỉnh" in text_of(progress)
+    assert "Giá trị kỳ này của Xã Hữu Lũng" in text_of(progress) and "Toàn tỉnh:" in text_of(progress)
     assert OTHER_COMMUNE.name in text_of(admin.get("/admin/progress", params={"plan": PLAN, "period": "2025"}))
     workbook = files.save(cfg.files_dir, b"book", "xlsx", province_code=20)  # province-wide, as /chitieu makes
     assert duc.get(workbook).status_code == 403

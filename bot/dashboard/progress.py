@@ -15,7 +15,7 @@ from reporting import areas, charts
 from reporting.indicators import area_communes
 from reporting.periods import Period, parse
 from reporting.plans import Plan
-from reporting.progress import CommuneStanding, Tracked, figure, fraction_text, source_text, track_plan
+from reporting.progress import CommuneStanding, Tracked, figure, fraction_text, source_text, target_gap_text, track_plan
 
 router = APIRouter()
 
@@ -72,7 +72,9 @@ def progress_page(request: Request, account: AccountDep, runtime: RuntimeDep, pl
                   district_names=sorted(set(districts.values()), key=areas.fold), district=district,
                   status=status, sort=sort if sort in SORTS else "value_desc", sorts=SORTS,
                   commune_statuses=COMMUNE_STATUSES, figure=figure, fraction_text=fraction_text,
-                  source_text=source_text)
+                  source_text=source_text, target_gap_text=target_gap_text,
+                  # a commune officer: the value is the commune's, the status and the path the province's
+                  commune=areas.commune(account.scope.commune_code) if account.scope.commune_code else None)
 
 
 def _one(account: AccountDep, runtime: RuntimeDep, plan: str, period: str, indicator: str
