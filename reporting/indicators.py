@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from reporting import areas
 from reporting.models import Baseline, Report, ReportingUnit
+from reporting.numbers import format_number
 from reporting.periods import Period
 from reporting.plans import Plan
 from reporting.vocabulary import ReportStatus
@@ -339,8 +340,13 @@ def compute(session: Session, *, plan: Plan, period: Period, commune_code: int |
                         cv.denominator = 0.0  # reported, but no baseline: not computable
         cumulative = (definition.numerator is not None and definition.numerator.aggregation == "flow"
                       and definition.numerator.form != "training" and period.kind == "S")
-        results.append(_roll_up(definition, target.target, target.target_year, by_commune, note,
-                                cumulative=cumulative))
+        goal = target.target
+        if target.target_kind == "growth_pct_over_baseline" and goal is not None:
+            # «+10 % over the base year» is not a value to reach: said in words, never shown as one
+            growth = f"Mục tiêu: tăng {format_number(goal)} % so với năm gốc" + (
+                f" vào năm {target.target_year}" if target.target_year else "") + "."
+            note, goal = f"{note} {growth}" if note else growth, None
+        results.append(_roll_up(definition, goal, target.target_year, by_commune, note, cumulative=cumulative))
     return IndicatorReport(plan, period, commune_code, results)
 
 

@@ -378,7 +378,7 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
     upto = [p for p in points if p.value is not None and p.period.end(plan.cutoff_day) <= end]
     # the latest point; a year beats its own second half (same end date)
     latest = max(upto, key=lambda p: (p.period.end(plan.cutoff_day), p.period.kind == "Y"), default=None)
-    target = goal.target if goal else None
+    target = goal.target if has_numeric_target(goal) else None  # «+10 % over the base year» is no value
     target_year = goal.target_year if goal else None
     made = Assessment(definition.id, definition.title, definition.unit, latest, target, target_year, None,
                       "no_target", None, None, period)

@@ -10,7 +10,7 @@ from reporting import areas, people
 from reporting.models import ReportingUnit
 from reporting.periods import parse
 from reporting.plans import Plan, load_plans
-from reporting.progress import assess_plan, commune_standings, history, path_value, trajectory
+from reporting.progress import assess_plan, commune_standings, history, path_value, track_plan, trajectory
 from tests.builders import HUU_LUNG, baseline, filed, member
 
 PLAN = "ls-ktth-nn-2030"  # yearly; straw 80 % by 2030; first year 2024
@@ -241,3 +241,25 @@ def test_what_is_left_to_the_target(target, value, unit, text) -> None:
     from reporting.progress import target_gap_text
 
     assert target_gap_text(target, value, unit) == text
+
+
+def test_a_growth_target_is_said_in_words_never_shown_as_a_value(database_url: str) -> None:
+    """«+10 % over the base year» (bio-product enterprises) is not «10 doanh nghiệp»: no target
+    value anywhere (no «Còn thiếu» against 10), the goal said in the note."""
+    from bot.runtime import create_runtime
+    from bot.settings import Settings
+    from reporting.indicators import compute
+    from reporting.plans import load_plans
+
+    rt = create_runtime(Settings(database_url=database_url), load_content=False)
+    try:
+        with rt.sessions() as session:
+            plan = load_plans()["ls-cnsh-mt-2030"]
+            result = next(r for r in compute(session, plan=plan, period=parse("2026")).results
+                          if r.id == "bio_enterprises")
+            tracked = next(t for t in track_plan(session, plan, parse("2026")) if t.result.id == "bio_enterprises")
+    finally:
+        rt.close()
+    assert result.target is None and result.gap is None
+    assert "Mục tiêu: tăng 10 % so với năm gốc vào năm 2030." in (result.note or "")
+    assert tracked.assessment.target is None and tracked.assessment.status == "no_target"
