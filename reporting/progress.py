@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from reporting.forms import load_forms
 from reporting.indicators import Definition, IndicatorReport, IndicatorResult, compute
+from reporting.measures import digits
 from reporting.numbers import format_number
 from reporting.periods import Period
 from reporting.plans import IndicatorTarget, Plan
@@ -139,7 +140,8 @@ class Assessment:
 
     def amount(self, value: float) -> str:
         """«4,2 điểm %» for a percentage, «120 lồng» for a count."""
-        return f"{format_number(round(abs(value), 1))} {'điểm %' if self.is_percent else self.unit}"
+        amount = format_number(round(abs(value), digits(self.unit)))
+        return f"{amount} {'điểm %' if self.is_percent else self.unit}"
 
     @property
     def gap_text(self) -> str:
@@ -153,7 +155,7 @@ class Assessment:
             return f"Vượt mục tiêu {self.amount(over)}" if over >= 0.05 else "Đạt mục tiêu"
         gap = self.gap_points or 0.0
         if self.at_start:
-            return "Mốc xuất phát của lộ trình (chưa có năm sau để so sánh)"
+            return "Mốc xuất phát của lộ trình, chưa có năm sau để so sánh"
         if self.status == "behind":
             return f"Chậm {self.amount(gap)} so với lộ trình"
         if self.status == "ahead":
@@ -241,7 +243,7 @@ def figure(value: float | None, unit: str = "") -> str:
     """A figure as a person writes it: «57,8 %», «1.500 lồng», «0» (a real zero); «—» when missing."""
     if value is None:
         return "—"
-    text = format_number(round(value, 1))
+    text = format_number(round(value, digits(unit)))
     if unit == "%":
         return f"{text} %"
     return f"{text} {unit}".rstrip()
@@ -378,7 +380,7 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
     upto = [p for p in points if p.value is not None and p.period.end(plan.cutoff_day) <= end]
     # the latest point; a year beats its own second half (same end date)
     latest = max(upto, key=lambda p: (p.period.end(plan.cutoff_day), p.period.kind == "Y"), default=None)
-    target = goal.target if has_numeric_target(goal) else None  # «+10 % over the base year» is no value
+    target = goal.target if goal is not None and has_numeric_target(goal) else None  # «+10 %» is no value
     target_year = goal.target_year if goal else None
     made = Assessment(definition.id, definition.title, definition.unit, latest, target, target_year, None,
                       "no_target", None, None, period)

@@ -129,7 +129,7 @@ def test_half_yearly_plan_has_half_year_points_for_stocks(db) -> None:
     assert a.latest.period.id == "2026S1"
     # path 700 (2023) → 1.500 (2030): 114,3 a year; at mid-2026 985,7; 800 is 185,7 cages behind
     assert a.expected_now == pytest.approx(700 + 800 / 7 * 2.5)
-    assert a.status == "behind" and a.gap_text == "Chậm 185,7 lồng so với lộ trình"
+    assert a.status == "behind" and a.gap_text == "Chậm 186 lồng so với lộ trình"  # cages are counted whole
 
 
 def test_milestones_bend_the_path() -> None:
