@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 
 from reporting.indicators import IndicatorResult
 from reporting.numbers import format_number
-from reporting.progress import Tracked, when_time
+from reporting.progress import Tracked, figure, when_time
 
 GREEN, RED, BLUE, GREY = "#4c9a2a", "#c0392b", "#2e86c1", "#7f8c8d"
 
@@ -47,11 +47,13 @@ def by_commune(result: IndicatorResult, *, path_now: float | None = None) -> byt
         ax.set_yticks([])
         ax.text(0.5, 0.5, "Chưa có xã nào có số liệu", ha="center", va="center", transform=ax.transAxes)
     if path_now is not None:
-        ax.axvline(path_now, color=BLUE, linestyle=":", label=f"Lộ trình kỳ này {_vn(path_now)}")
+        ax.axvline(path_now, color=BLUE, linestyle=":",
+                   label=f"Lộ trình kỳ này {figure(path_now, result.definition.unit)}")
     if result.target is not None:
-        ax.axvline(result.target, color=RED, linestyle="--", label=f"Mục tiêu {_vn(result.target)}")
+        ax.axvline(result.target, color=RED, linestyle="--",
+                   label=f"Mục tiêu {figure(result.target, result.definition.unit)}")
     if path_now is not None or result.target is not None:
-        ax.legend(loc="best", fontsize=8, framealpha=0.9)
+        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)  # the lowest bars are the shortest
     ax.set_xlabel(result.definition.unit)
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
@@ -85,7 +87,7 @@ def on_track(title: str, unit: str, points: list[tuple[float, str, float]],
         ax.text(0.5, 0.5, "Chưa có số liệu", ha="center", va="center", transform=ax.transAxes)
     if target is not None and target_year is not None:
         ax.plot([target_year], [target], marker="*", markersize=14, color=RED, linestyle="none",
-                label=f"Mục tiêu {_vn(target)} năm {target_year}")
+                label=f"Mục tiêu {figure(target, unit)} năm {target_year}")
     times = [t for t, _, _ in points] + [t for t, _ in path] + ([target_year] if target_year else [])
     if times:
         first, last = math.floor(min(times)), math.ceil(max(times))
@@ -110,9 +112,9 @@ def over_periods(title: str, unit: str, points: list[tuple[str, float | None]], 
     ax.plot(labels, [v if v is not None else float("nan") for v in values], marker="o", color="#2e86c1")
     for label, value in points:
         if value is not None:
-            ax.annotate(f"{value:.1f}", (label, value), textcoords="offset points", xytext=(0, 6), ha="center")
+            ax.annotate(_vn(value), (label, value), textcoords="offset points", xytext=(0, 6), ha="center")
     if target is not None:
-        ax.axhline(target, color="#c0392b", linestyle="--", label=f"Mục tiêu {target:g}")
+        ax.axhline(target, color="#c0392b", linestyle="--", label=f"Mục tiêu {figure(target, unit)}")
         ax.legend(loc="upper left")
     ax.set_ylabel(unit)
     ax.set_title(title, fontsize=10)
