@@ -219,6 +219,7 @@ def test_an_official_asks_in_words_and_gets_figures_not_a_card(seeded: Settings)
         straw = say("ty le rom ra nam 2026 dat bao nhieu")
         household = say("tiến độ hộ chăn nuôi xử lý chất thải")
         late = say("xã nào chưa báo cáo")
+        half = say("tỷ lệ rơm rạ 6 tháng đầu năm 2026")  # the plan reports by year: said so
         cards = say(button=next(b.data for row in straw[0].buttons for b in row if b.data == "ask:cards"))
         farmer = say("ty le rom ra nam 2026 dat bao nhieu", user="farmer")
     finally:
@@ -234,6 +235,7 @@ def test_an_official_asks_in_words_and_gets_figures_not_a_card(seeded: Settings)
     h = tracked["household_waste_treatment_pct"].assessment
     assert h.summary in household[0].text and "hộ chăn nuôi" in household[0].text.lower()
     assert "Tình hình báo cáo" in late[0].text
+    assert "báo cáo theo năm, nên đây là số liệu cả năm" in half[0].text and "Năm 2026" in half[0].text
     assert missing and all(name in late[0].text for name in sorted(missing)[:5])
     # the same words from a farmer, and «Không, tôi hỏi kỹ thuật»: the cards, never figures
     for replies in (farmer, cards):

@@ -184,6 +184,11 @@ def _asked_period(ctx: Context, plan: Plan, asked: FigureQuestion) -> Period:
     return Period(year)
 
 
+def _yearly_note(ctx: Context, plan: Plan, asked: FigureQuestion) -> list[str]:
+    """A half-year asked of a plan that reports by year: said, not silently answered with the year."""
+    return [ctx.t("figures_yearly_only")] if asked.half and not plan.half_yearly else []
+
+
 def _cards_button(ctx: Context) -> list[Button]:
     """«Xem hướng dẫn kỹ thuật»: the same words answered by the cards instead."""
     return [Button(ctx.t("btn_cards_instead"), build(Prefix.ASK, "cards"))]
@@ -201,7 +206,8 @@ def _indicator_in_words(ctx: Context, plans: list[Plan], asked: FigureQuestion) 
     period = _asked_period(ctx, plan, asked)
     tracked = next(t for t in track_plan(ctx.session, plan, period) if t.result.id == wanted)
     r, a = tracked.result, tracked.assessment
-    lines = [ctx.t("figures_title", title=definition.title, period=period.label(plan.cutoff_day), plan=plan.name)]
+    lines = [ctx.t("figures_title", title=definition.title, period=period.label(plan.cutoff_day), plan=plan.name),
+             *_yearly_note(ctx, plan, asked)]
     if r.value is None:
         lines.append(ctx.t("figures_no_value"))
         if a.latest is not None and a.latest.value is not None and a.latest.period != period:
@@ -235,7 +241,8 @@ def _all_in_words(ctx: Context, plans: list[Plan], asked: FigureQuestion) -> lis
     replies = []
     for plan in plans:
         period = _asked_period(ctx, plan, asked)
-        lines = [ctx.t("indicators_title", plan=plan.name, period=period.label(plan.cutoff_day))]
+        lines = [ctx.t("indicators_title", plan=plan.name, period=period.label(plan.cutoff_day)),
+                 *_yearly_note(ctx, plan, asked)]
         for t in track_plan(ctx.session, plan, period):
             r, a = t.result, t.assessment
             value = "chưa có số liệu" if r.value is None else figure(r.value, r.definition.unit)

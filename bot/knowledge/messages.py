@@ -180,6 +180,7 @@ REQUIRED: dict[str, set[str]] = {
     "figures_title": {'title', 'period', 'plan'},
     "figures_value": {'value', 'fraction'},
     "figures_no_value": set(),
+    "figures_yearly_only": set(),
     "figures_latest": {'period', 'value'},
     "figures_target": {'target', 'year'},
     "figures_path": {'value'},
