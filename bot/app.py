@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -50,6 +50,32 @@ class Wiring:
     worker: DeliveryWorker  # sends the delivery queue through the channels (while this process leads)
     scheduler: Scheduler | None  # jobs and the worker, in the one leader process
     inbox: InboxWorker  # handles the stored webhook and polling updates
+
+
+VALIDATION_MESSAGES = {  # pydantic's error types, as a person reads them (never the input)
+    "missing": "Thiếu giá trị này.",
+    "string_too_short": "Quá ngắn: cần ít nhất {min_length} ký tự.",
+    "string_too_long": "Quá dài: tối đa {max_length} ký tự.",
+    "int_parsing": "Phải là một số nguyên.",
+    "int_type": "Phải là một số nguyên.",
+    "float_parsing": "Phải là một số.",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}.",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}.",
+    "json_invalid": "Nội dung không phải JSON hợp lệ.",
+    "model_attributes_type": "Nội dung phải là một đối tượng JSON.",
+    "dict_type": "Nội dung phải là một đối tượng JSON.",
+    "string_type": "Phải là một chuỗi chữ.",
+    "extra_forbidden": "Không nhận trường này.",
+}
+
+
+def vietnamese_error(error: Any) -> str:
+    """One validation error in Vietnamese: what is wrong, never the value sent."""
+    template = VALIDATION_MESSAGES.get(str(error.get("type")), "Giá trị không hợp lệ.")
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return "Giá trị không hợp lệ."
 
 
 def wire(settings: Settings, runtime: Runtime | None = None) -> Wiring:
@@ -154,7 +180,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             return str(text)[:limit].encode("utf-8", "replace").decode("utf-8")
 
         detail = [{"type": e.get("type"), "loc": [safe(part, 64) for part in e.get("loc", ())],
-                   "msg": safe(e.get("msg", ""), 200)} for e in exc.errors()[:20]]
+                   "msg": vietnamese_error(e)} for e in exc.errors()[:20]]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(BadInput)

@@ -92,6 +92,7 @@ def test_validation_errors_do_not_echo_the_input(service) -> None:
     assert r.status_code == 422
     assert SECRET * 2 not in r.text and '"input"' not in r.text
     assert {tuple(e["loc"])[:2] for e in r.json()["detail"]} >= {("body", "text")}
+    assert {e["msg"] for e in r.json()["detail"]} == {"Phải là một chuỗi chữ.", "Không nhận trường này."}
 
 
 def test_bodies_over_the_cap_get_413_without_echo(service) -> None:
