@@ -387,6 +387,32 @@ def _missing(ws: Worksheet, report: IndicatorReport, head: Letterhead, completen
         ws.cell(row=row, column=2, value="Mọi đơn vị đã báo cáo.")
 
 
+def _over_the_years(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress: Progress) -> None:
+    """Each indicator's value in every year (and half-year) with data, beside the path there and
+    the target: the trend to 2030 in figures."""
+    titles = ["STT", "Chỉ tiêu", "Kỳ", "Giá trị", "Theo lộ trình", "Mục tiêu", "Số xã có số liệu"]
+    _letterhead_rows(ws, report, head, "Tiến độ qua các năm (toàn tỉnh)", len(titles))
+    _columns(ws, titles, [6, 48, 22, 14, 14, 18, 12])
+    row, number = FIRST_ROW, 0
+    for r in report.results:
+        a = progress.get(r.id)
+        if a is None or not a.history:
+            continue
+        number += 1
+        unit, fmt = r.definition.unit, number_format(r.definition.unit)
+        goal = f"{fmt_number(a.target, measures.digits(unit))} {unit} năm {a.target_year}" \
+            if a.target is not None and a.target_year else "—"
+        for point in a.history:
+            expected = a.path.value_at(point.period) if a.path else None
+            _row(ws, row, [(number, None), (r.definition.title, None), (point.period.name, None),
+                           (None if point.value is None else round(point.value, measures.digits(unit)), fmt),
+                           (None if expected is None else round(expected, measures.digits(unit)), fmt),
+                           (goal, None), (f"{point.communes_reporting}/{point.communes_total}", None)])
+            row += 1
+    if row == FIRST_ROW:
+        ws.cell(row=row, column=2, value="Chưa có số liệu năm nào.")
+
+
 def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness], *, agency: str | None = None,
             today: date | None = None, progress: Progress | None = None) -> bytes:
     """The workbook: «Tổng hợp», one sheet per indicator by commune, «Tình hình báo cáo» and
@@ -399,6 +425,8 @@ def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness], *, ag
     ws = wb.active
     ws.title = "Tổng hợp"
     _summary(ws, report, head, progress)
+    if progress:
+        _over_the_years(wb.create_sheet("Tiến độ qua các năm"), report, head, progress)
     for number, r in enumerate(report.results, start=1):
         _by_commune(wb.create_sheet(sheet_name(number, r.definition.title)), report, head, r, progress)
     if completeness:

@@ -113,6 +113,21 @@ class Assessment:
     path: Path | None = None
     period: Period | None = None  # the period asked
     at_start: bool = False  # the latest point is the path's start: on the path by definition
+    history: tuple[Point, ...] = ()  # every point with data up to the period asked, oldest first
+
+    @property
+    def history_text(self) -> str:
+        """The value of each year (and half-year) with data, and the path's there: «năm 2025:
+        47,2 %; năm 2026: 70,9 % (lộ trình 53,8 %)»; "" with fewer than two points."""
+        if len(self.history) < 2:
+            return ""
+        parts = []
+        for point in self.history:
+            expected = self.path.value_at(point.period) if self.path else None
+            path = f" (lộ trình {figure(expected, self.unit)})" \
+                if expected is not None and self.path and when_time(point.period) > self.path.knots[0][0] else ""
+            parts.append(f"{point.period.name.lower()}: {figure(point.value, self.unit)}{path}")
+        return "; ".join(parts)
 
     @property
     def status_label(self) -> str:
@@ -383,7 +398,8 @@ def assess(plan: Plan, result: IndicatorResult, points: list[Point], period: Per
     target = goal.target if goal is not None and has_numeric_target(goal) else None  # «+10 %» is no value
     target_year = goal.target_year if goal else None
     made = Assessment(definition.id, definition.title, definition.unit, latest, target, target_year, None,
-                      "no_target", None, None, period)
+                      "no_target", None, None, period,
+                      history=tuple(sorted(upto, key=lambda p: (p.period.end(plan.cutoff_day), p.period.kind == "Y"))))
     if not has_numeric_target(goal):
         return made
     made.path = trajectory(plan, definition.id, upto)

@@ -145,6 +145,8 @@ def indicator_paragraph(result: IndicatorResult, assessment: Assessment | None =
     if progress:
         parts.append(progress)
     text = "; ".join(parts) + "."
+    if assessment is not None and assessment.history_text:
+        text += f" Qua các kỳ: {assessment.history_text}."
     text += f" Số liệu của {result.communes_reporting}/{result.communes_total} xã có báo cáo."
     if result.note:
         text += f" Ghi chú: {result.note}"

@@ -232,6 +232,7 @@ def test_an_official_asks_in_words_and_gets_figures_not_a_card(seeded: Settings)
     assert "tấn" in text  # numerator and denominator with their unit
     assert f"Mục tiêu: {figure(a.target, '%')} năm {a.target_year}" in text
     assert a.summary in text and f"{r.communes_reporting}/{r.communes_total}" in text
+    assert len(a.history) >= 2 and f"Qua các kỳ: {a.history_text}" in text  # the trend, year by year
     h = tracked["household_waste_treatment_pct"].assessment
     assert h.summary in household[0].text and "hộ chăn nuôi" in household[0].text.lower()
     assert "Tình hình báo cáo" in late[0].text
@@ -240,3 +241,27 @@ def test_an_official_asks_in_words_and_gets_figures_not_a_card(seeded: Settings)
     # the same words from a farmer, and «Không, tôi hỏi kỹ thuật»: the cards, never figures
     for replies in (farmer, cards):
         assert "Giá trị:" not in replies[0].text and "Tiến độ:" not in replies[0].text
+
+
+def test_the_workbook_and_the_summary_carry_every_year_with_the_path(seeded: Settings) -> None:
+    """Item 1 in the exports and /chitieu: each year's value beside the path's value there."""
+    import openpyxl
+
+    tracked = _tracked(seeded, "2026")
+    rt = create_runtime(seeded)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            code = people.create_invite(session, role=people.PROVINCIAL_OFFICIAL, province_code=20, now=NOW).code
+        rt.handle(IncomingMessage(channel="web", user_id="official", text=code, at=NOW))
+        replies = rt.handle(IncomingMessage(channel="web", user_id="official", button=f"ind:show:{PLAN}:2026", at=NOW))
+    finally:
+        rt.close()
+    straw = tracked["straw_reuse_pct"].assessment
+    assert f"Qua các kỳ: {straw.history_text}" in replies[0].text
+    book = next(r.document for r in replies if r.document)
+    sheet = openpyxl.load_workbook(seeded.files_dir / book.removeprefix("/files/"))["Tiến độ qua các năm"]
+    rows = [row for row in sheet.iter_rows(min_row=8, values_only=True)
+            if row[1] == "Tỷ lệ rơm rạ được thu gom, tái sử dụng"]
+    assert [row[2] for row in rows] == [p.period.name for p in straw.history]
+    assert [row[3] for row in rows] == [round(p.value, 1) for p in straw.history]
+    assert rows[-1][4] == round(straw.expected_now, 1) and rows[-1][5] == "80 % năm 2030"

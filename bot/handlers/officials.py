@@ -111,6 +111,8 @@ def show(ctx: Context, plan: Plan, period: Period) -> list[Reply]:
         target = ctx.t("indicator_target", target=goal) if goal else ""
         lines.append(ctx.t("indicator_line", title=r.definition.title, value=value, target=target,
                            status=_status_text(ctx, t), reporting=r.communes_reporting, total=r.communes_total))
+        if a.history_text:  # the trend to the target, year by year
+            lines.append("   " + ctx.t("figures_history", history=a.history_text))
     if rates:
         lines.append("")
         for c in rates:
@@ -224,6 +226,8 @@ def _indicator_in_words(ctx: Context, plans: list[Plan], asked: FigureQuestion) 
         expected = "" if a.expected_now is None or a.at_start else \
             ctx.t("figures_path", value=figure(a.expected_now, definition.unit))
         lines.append(ctx.t("figures_status", status=a.summary, path=expected))
+    if a.history_text:
+        lines.append(ctx.t("figures_history", history=a.history_text))
     lines.append(ctx.t("figures_reporting", reporting=r.communes_reporting, total=r.communes_total))
     rows: list[list[Button]] = []
     if period in _period_choices(plan, ctx):

@@ -185,6 +185,7 @@ REQUIRED: dict[str, set[str]] = {
     "figures_target": {'target', 'year'},
     "figures_path": {'value'},
     "figures_status": {'status', 'path'},
+    "figures_history": {'history'},
     "figures_reporting": {'reporting', 'total'},
     "figures_not_in_plans": {'title'},
     "figures_more": set(),
