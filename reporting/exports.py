@@ -258,7 +258,7 @@ def progress_basis(assessment: Assessment) -> str | None:
 def progress_gap_text(assessment: Assessment) -> str:
     """The gap to the path, and the period of the figure when it is not the period asked."""
     basis = progress_basis(assessment)
-    return assessment.gap_text + (f" ({basis})" if basis else "")
+    return assessment.path_gap_text + (f" ({basis})" if basis else "")
 
 
 def _summary(ws: Worksheet, report: IndicatorReport, head: Letterhead, progress: Progress | None) -> None:

@@ -180,6 +180,17 @@ class Assessment:
         return f"{'Thấp' if gap > 0 else 'Cao'} hơn lộ trình {self.amount(gap)} (trong mức cho phép)"
 
     @property
+    def path_gap_text(self) -> str:
+        """The gap to the path only (a target already reached still has one): «Vượt lộ trình 27,3
+        điểm %», «Chậm 4,2 điểm % so với lộ trình», «Đúng lộ trình»."""
+        if self.status != "reached" or self.gap_points is None or self.at_start:
+            return self.gap_text
+        gap = self.gap_points
+        if abs(gap) < 0.05:
+            return "Đúng lộ trình"
+        return f"Chậm {self.amount(gap)} so với lộ trình" if gap > 0 else f"Vượt lộ trình {self.amount(gap)}"
+
+    @property
     def target_gap_text(self) -> str | None:
         """«Còn thiếu 22,2 điểm % so với mục tiêu» or «Vượt mục tiêu 3 điểm %» (never a negative gap)."""
         return target_gap_text(self.target, None if self.latest is None else self.latest.value, self.unit)

@@ -265,3 +265,31 @@ def test_the_workbook_and_the_summary_carry_every_year_with_the_path(seeded: Set
     assert [row[2] for row in rows] == [p.period.name for p in straw.history]
     assert [row[3] for row in rows] == [round(p.value, 1) for p in straw.history]
     assert rows[-1][4] == round(straw.expected_now, 1) and rows[-1][5] == "80 % năm 2030"
+
+
+def test_the_workbook_gap_column_is_the_gap_to_the_path_even_once_the_target_is_reached(seeded: Settings) -> None:
+    import io
+
+    import openpyxl
+
+    from reporting.completeness import completeness
+    from reporting.exports import progress_by_indicator, to_xlsx
+    from reporting.indicators import compute
+
+    rt = create_runtime(seeded)
+    try:
+        with rt.sessions() as session:
+            plan, period = load_plans()[PLAN], parse("2026")
+            progress = progress_by_indicator(session, plan, period)
+            book = to_xlsx(compute(session, plan=plan, period=period),
+                           completeness(session, plan=plan, period=period), progress=progress)
+    finally:
+        rt.close()
+    reached = [a for a in (progress or {}).values() if a.status == "reached" and not a.at_start]
+    assert reached  # the demo's cooperatives reached is past its target
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["Tổng hợp"]
+    header = [c.value for c in sheet[7]]
+    column = header.index("Chênh lệch với lộ trình")
+    for a in reached:
+        row = next(r for r in sheet.iter_rows(min_row=8, values_only=True) if r[1] == a.title)
+        assert row[column] == a.path_gap_text and "lộ trình" in row[column] and "mục tiêu" not in row[column]
