@@ -147,7 +147,7 @@ def test_workbook_figures_units_gaps_and_missing_units(seeded: Settings) -> None
     for r in report.results:
         row, assessment = rows[r.definition.title], progress[r.id]
         assert row[col["Tiến độ so với lộ trình"]] == assessment.status_label
-        assert row[col["Chênh lệch với lộ trình"]].startswith(assessment.gap_text)
+        assert row[col["Chênh lệch với lộ trình"]].startswith(assessment.path_gap_text)  # to the path
         if assessment.expected_now is not None and not assessment.at_start:
             assert row[col["Mức cần đạt theo lộ trình"]] == round(assessment.expected_now, 1)
         statuses.add(assessment.status)
