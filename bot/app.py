@@ -85,7 +85,8 @@ def wire(settings: Settings, runtime: Runtime | None = None) -> Wiring:
     channels = Channels(runtime, settings)
     worker = DeliveryWorker(runtime, channels.outlets())
     scheduler = Scheduler(runtime, worker) if settings.scheduler_enabled else None
-    return Wiring(runtime, channels, worker, scheduler, InboxWorker(runtime, channels.inlets()))
+    inbox_worker = InboxWorker(runtime, channels.inlets(), concurrency=settings.inbox_concurrency)
+    return Wiring(runtime, channels, worker, scheduler, inbox_worker)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # hand-over: a question unanswered this long moves to the province's queue and its officials are
     # told; while it stays open they are told again once per this interval (README «Hand-over»)
     handover_escalate_hours: float = Field(default=24.0, gt=0)
+    # updates of the inbox `agribot serve` handles at once in its own process; 0: it only
+    # accepts them (one insert each) and `agribot worker` processes handle them (PostgreSQL only)
+    inbox_concurrency: int = Field(default=16, ge=0, le=256)
     # the scheduler and the delivery worker (one leader; set false in a web-only worker)
     scheduler_enabled: bool = True
     # a message being sent is "leased" by its process; when the process dies, the lease runs out
@@ -120,6 +123,13 @@ class Settings(BaseSettings):
                 given = given.model_dump() if isinstance(given, BaseSettings) else dict(given or {})
                 data[name] = model(**{**given, **flat})
         return data
+
+    @model_validator(mode="after")
+    def _someone_handles_the_inbox(self) -> Settings:
+        if self.inbox_concurrency == 0 and not self.database_url.startswith("postgresql"):
+            raise ValueError("AGRIBOT_INBOX_CONCURRENCY=0 needs PostgreSQL and an `agribot worker` to handle "
+                             "the updates; on SQLite `agribot serve` must handle them itself")
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:

@@ -321,3 +321,46 @@ def test_handled_updates_are_deleted_after_a_week_and_nothing_else(database_url:
             assert not inbox.accept(s, channel="telegram", update_id="recent", user_id="recent", body="{}", now=now)
     finally:
         rt.close()
+
+
+def test_a_serve_that_only_accepts_leaves_the_updates_to_agribot_worker(tmp_path: Path,
+                                                                         postgres_schema_url: str) -> None:
+    """AGRIBOT_INBOX_CONCURRENCY=0: `agribot serve` answers the webhook after one insert and
+    handles nothing itself; the updates wait, acknowledged, until an `agribot worker` answers them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db, port, n = postgres_schema_url, free_port(), 5
+    tg = FakeTelegram()
+    with serve(tg.app()) as api:
+        env = {**_env(tg, api), "AGRIBOT_INBOX_CONCURRENCY": "0"}
+        server = _serve(db, port, tmp_path, **env)
+        worker = None
+        try:
+            for i in range(n):
+                r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", headers=HEADERS,
+                               json=tg.text_update(60_000 + i, "ủ rơm với urê"))
+                assert r.status_code == 200
+            time.sleep(3.0)
+            assert tg.sent() == []  # acknowledged and kept, not handled here
+            with open(tmp_path / "worker.log", "ab") as log:
+                worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
+                                          env={**os.environ, "AGRIBOT_DATABASE_URL": db, **env},
+                                          stdout=log, stderr=subprocess.STDOUT)
+            wait_for(lambda: len({int(c.params["chat_id"]) for c in tg.sent()}) == n, timeout=60)
+        finally:
+            _kill(server)
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def test_only_accepting_is_refused_on_sqlite_in_one_line() -> None:
+    from bot.settings import SettingsRefused, load_settings
+
+    with pytest.raises(SettingsRefused) as refused:
+        load_settings(database_url="sqlite:///x.db", inbox_concurrency=0)
+    assert "AGRIBOT_INBOX_CONCURRENCY=0 needs PostgreSQL" in str(refused.value) and "\n" not in str(refused.value)
