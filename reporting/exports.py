@@ -425,10 +425,10 @@ def to_xlsx(report: IndicatorReport, completeness: list[FormCompleteness], *, ag
     ws = wb.active
     ws.title = "Tổng hợp"
     _summary(ws, report, head, progress)
-    if progress:
-        _over_the_years(wb.create_sheet("Tiến độ qua các năm"), report, head, progress)
     for number, r in enumerate(report.results, start=1):
         _by_commune(wb.create_sheet(sheet_name(number, r.definition.title)), report, head, r, progress)
+    if progress:
+        _over_the_years(wb.create_sheet("Tiến độ qua các năm"), report, head, progress)
     if completeness:
         _completeness(wb.create_sheet("Tình hình báo cáo"), report, head, completeness)
         _missing(wb.create_sheet("Chưa báo cáo"), report, head, completeness)
