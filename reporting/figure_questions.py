@@ -12,9 +12,10 @@ nào» names no figure and stays with the cards.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from reporting import areas
 
 # words that ask for figures (folded: no diacritics, lower case)
 FIGURE_WORDS = ("ty le", "ti le", "tien do", "bao nhieu", "chi tieu", "so lieu", "muc tieu", "ket qua",
@@ -73,9 +74,8 @@ class FigureQuestion:
 
 
 def fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w%]+", " ", text).replace("%", " phan tram ").split())
+    """Lower case, no diacritics (``areas.fold``), «%» read as «phần trăm»."""
+    return areas.fold(text.replace("%", " phần trăm "))
 
 
 def _contains(text: str, phrase: str) -> bool:

@@ -17,7 +17,6 @@ from bot.runtime import Runtime
 from bot.services import reminders
 from bot.storage.db import unit_of_work, utcnow
 from reporting.clock import spoken
-from reporting.models import ReportingUnit
 from reporting.periods import Period, parse
 from reporting.plans import Plan
 from reporting.vocabulary import Role
@@ -59,11 +58,8 @@ def completeness_page(request: Request, account: AccountDep, runtime: RuntimeDep
     notice = None
     unit_id = ids.number(reminded or "")
     if unit_id is not None:
-        with runtime.sessions() as session:
-            unit = session.get(ReportingUnit, unit_id)
-            # only a unit this account may see (the id comes from the address bar)
-            sent = reminders.sent_today(session, unit_id=unit_id, now=utcnow()) \
-                if unit is not None and account.scope.sees_commune(unit.commune_code) else None
+        with runtime.sessions() as session:  # only a unit this account may see (the id is from the address bar)
+            sent = reminders.sent_today(session, unit_id=unit_id, now=utcnow(), visible=account.scope.sees_commune)
         notice = sent.notice() if sent is not None else None
     return _page(request, runtime, account, plan, period, notice=notice)
 

@@ -10,6 +10,7 @@ until morning, as they hold every reminder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -165,11 +166,15 @@ def missing(session: Session, *, plan: Plan, period: Period, now: datetime,
     return out
 
 
-def sent_today(session: Session, *, unit_id: int, now: datetime) -> Sent | None:
-    """The unit's reminder of today as ``Sent`` (the dashboard's notice after «Nhắc»)."""
-    row = reminded_today(session, unit_id=unit_id, now=now)
+def sent_today(session: Session, *, unit_id: int, now: datetime,
+               visible: Callable[[int | None], bool] = lambda _: True) -> Sent | None:
+    """The unit's reminder of today as ``Sent`` (the dashboard's notice after «Nhắc»); None for a
+    unit whose commune the reader may not see (``visible``)."""
     unit = session.get(ReportingUnit, unit_id)
-    if row is None or unit is None:
+    if unit is None or not visible(unit.commune_code):
+        return None
+    row = reminded_today(session, unit_id=unit_id, now=now)
+    if row is None:
         return None
     reporters = tuple(rep for _, rep in _reporters(session, [unit_id]).get(unit_id, ()))
     return Sent(unit.name, reporters, row.sent_at, delivery.after_quiet_hours(row.sent_at))
