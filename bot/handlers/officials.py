@@ -21,12 +21,19 @@ from reporting.progress import Tracked, figure, fraction_text, track_plan
 from reporting.vocabulary import OFFICIALS
 
 
-def _plans(ctx: Context) -> tuple[dict[str, Plan], list[Reply]]:
-    """The plans of the official's province, or the refusal for anyone else."""
+def _province_plans(ctx: Context) -> dict[str, Plan] | None:
+    """The plans of the official's province; None for anyone who is not an official."""
     member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
     if member is None or member.role not in OFFICIALS:
+        return None
+    return {p.id: p for p in load_plans().values() if p.province_code == member.province_code}
+
+
+def _plans(ctx: Context) -> tuple[dict[str, Plan], list[Reply]]:
+    """The plans of the official's province, or the refusal for anyone else."""
+    plans = _province_plans(ctx)
+    if plans is None:
         return {}, [menu_reply(ctx, ctx.t("not_official"))]
-    plans = {p.id: p for p in load_plans().values() if p.province_code == member.province_code}
     if not plans:
         return {}, [menu_reply(ctx, ctx.t("no_plans"))]
     return plans, []
@@ -164,12 +171,10 @@ def in_words(ctx: Context, question: str) -> list[Reply] | None:
     asked = figure_questions.parse(question)
     if asked is None:
         return None
-    member = people.member(ctx.session, channel=ctx.message.channel, user_id=ctx.message.user_id)
-    if member is None or member.role not in OFFICIALS:
+    found = _province_plans(ctx)
+    if not found:  # not an official, or no plan of the province: the cards answer
         return None
-    plans = [p for p in load_plans().values() if p.province_code == member.province_code]
-    if not plans:
-        return None
+    plans = list(found.values())
     if asked.kind == "completeness":
         return _completeness_in_words(ctx, plans, asked)
     if asked.kind == "all":
