@@ -265,8 +265,7 @@ class TelegramChannel:
 
     def store(self, data: dict[str, Any], body: str) -> bool:
         """Write one update to the inbox (committed); False for a duplicate."""
-        with unit_of_work(self.runtime.sessions) as session:
-            return inbox.accept(session, channel=CHANNEL, update_id=str(data["update_id"]),
+        return inbox.accept_now(self.runtime.engine, channel=CHANNEL, update_id=str(data["update_id"]),
                                 user_id=update_user(data), body=body, now=utcnow())
 
     async def _poll(self) -> None:

@@ -168,9 +168,8 @@ class ZaloChannel:
 
     def store(self, event: dict[str, Any], body: str) -> bool:
         """Write one event to the inbox (committed); False for a duplicate."""
-        with unit_of_work(self.runtime.sessions) as session:
-            return inbox.accept(session, channel=CHANNEL, update_id=delivery_id(event), user_id=sender_of(event),
-                                body=body, now=utcnow())
+        return inbox.accept_now(self.runtime.engine, channel=CHANNEL, update_id=delivery_id(event),
+                                user_id=sender_of(event), body=body, now=utcnow())
 
     async def inlet(self, body: str) -> None:
         """Handle one event from the inbox (``bot.receiving.worker``)."""

@@ -1,7 +1,7 @@
 """The inbox: every platform update is a row, written before the platform gets its 200.
 
-A webhook (or the Telegram poller) stores the raw update with ``accept`` in the request: one
-insert, refused by the unique key (channel, update id) when the platform delivers it again, so
+A webhook stores the raw update with ``accept_now`` in the request (the Telegram poller a batch
+with ``accept``): one insert, refused by the unique key (channel, update id) when the platform delivers it again, so
 a duplicate changes nothing. Workers (``bot.receiving.worker``) ``claim`` rows and handle them:
 pending → working (leased by the claiming process, ``owner``) → done; failed after
 ``MAX_ATTEMPTS``. A user's updates are handled one after another in the order received, different
@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.storage.models import InboxUpdate
 
@@ -49,17 +50,34 @@ class Depth:
     oldest_seconds: float
 
 
-def accept(session: Session, *, channel: str, update_id: str, user_id: str | None, body: str,
-           now: datetime) -> bool:
-    """Store one update (committed by the caller before answering the platform); False if it
-    was stored before (a duplicate: nothing changes). One statement: INSERT … ON CONFLICT DO
-    NOTHING RETURNING id."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(InboxUpdate).values(
+def _insert(dialect: str, *, channel: str, update_id: str, user_id: str | None, body: str,
+            now: datetime) -> ReturningInsert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(InboxUpdate).values(
         channel=channel, update_id=update_id, user_id=user_id or "", body=body, received_at=now,
         state="pending", attempts=0,
     ).on_conflict_do_nothing(index_elements=["channel", "update_id"]).returning(InboxUpdate.id)
+
+
+def accept(session: Session, *, channel: str, update_id: str, user_id: str | None, body: str,
+           now: datetime) -> bool:
+    """Store one update in the session's transaction (committed by the caller before the
+    platform is told; Telegram polling stores a batch so); False if it was stored before (a
+    duplicate: nothing changes)."""
+    statement = _insert(session.get_bind().dialect.name, channel=channel, update_id=update_id,
+                        user_id=user_id, body=body, now=now)
     return session.execute(statement).first() is not None
+
+
+def accept_now(engine: Engine, *, channel: str, update_id: str, user_id: str | None, body: str,
+               now: datetime) -> bool:
+    """Store one update, committed when this returns (a webhook, before its 200); False for a
+    duplicate. One statement in autocommit, INSERT … ON CONFLICT DO NOTHING RETURNING id: one
+    round trip to the database, no BEGIN or COMMIT of its own."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        statement = _insert(connection.dialect.name, channel=channel, update_id=update_id, user_id=user_id,
+                            body=body, now=now)
+        return connection.execute(statement).first() is not None
 
 
 def claim(session: Session, *, owner: int, now: datetime, limit: int, skip_locked: bool) -> list[Claimed]:
