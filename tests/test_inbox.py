@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.receiving import inbox
 from bot.settings import Settings
@@ -137,6 +138,36 @@ def test_kill_9_in_a_webhook_burst_answers_every_acknowledged_update(
     assert len(repeated) <= 16  # only sends in flight at the kill (16 inbox workers)
     assert answered_before < acked  # some were answered only after the restart
     print(f"{channel}/{engine}: {len(acked)} acknowledged, 0 lost, {len(repeated)} replies repeated")
+
+
+def test_a_webhooks_update_is_committed_when_accepted_and_its_connection_goes_back_transactional(
+        database_url: str) -> None:
+    """``accept_now`` (the webhook's one statement, in autocommit) has committed when it returns
+    — another connection reads the row at once —, refuses a second delivery, and the pooled
+    connection it used is transactional again: a later rollback still undoes."""
+    from sqlalchemy import create_engine
+
+    from bot.runtime import create_runtime
+
+    create_runtime(Settings(database_url=database_url), load_content=False).close()  # migrated
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)  # one connection, reused
+    other = create_engine(database_url)
+    try:
+        assert inbox.accept_now(engine, channel="telegram", update_id="900", user_id="a", body="{}", now=utcnow())
+        with other.connect() as c:  # committed: visible outside, before anything else happens
+            assert c.scalar(select(func.count()).select_from(InboxUpdate)
+                            .where(InboxUpdate.update_id == "900")) == 1
+        assert not inbox.accept_now(engine, channel="telegram", update_id="900", user_id="a", body="{}",
+                                    now=utcnow())
+        with Session(engine) as s:  # the same pooled connection, in a transaction again
+            inbox.accept(s, channel="telegram", update_id="901", user_id="b", body="{}", now=utcnow())
+            s.rollback()
+        with other.connect() as c:
+            rows = c.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(["900", "901"]))).all()
+        assert rows == ["900"]
+    finally:
+        engine.dispose()
+        other.dispose()
 
 
 def test_a_duplicate_is_refused_by_the_key_and_a_user_waits_for_their_earlier_update(database_url: str) -> None:
