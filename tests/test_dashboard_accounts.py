@@ -149,6 +149,8 @@ def test_commune_officer_sees_their_commune_only(site) -> None:
     assert other.status_code == 403 and "xã mình" in other.json()["detail"]
     page = text_of(duc.get("/admin", params={"plan": PLAN, "period": "2025", "commune": OTHER_COMMUNE.code}))
     assert "Xã Hữu Lũng" in page and f'value="{OTHER_COMMUNE.code}"' not in page
+    assert "Toàn tỉnh" not in page  # no choice offered that the server would not honour
+    assert "Toàn tỉnh" in text_of(admin.get("/admin", params={"plan": PLAN, "period": "2025"}))
 
     questions = text_of(duc.get("/admin/handovers"))
     assert "Hầm biogas nhà tôi ít khí" in questions and "Rơm ủ bị mốc" not in questions
