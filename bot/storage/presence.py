@@ -4,7 +4,10 @@ Every process has a random ``instance`` number and writes it as the ``owner`` of
 leases (inbox updates, replies being sent). On PostgreSQL the process holds an advisory lock
 keyed by that number on a connection of its own; PostgreSQL drops the lock the moment the
 process dies (kill -9 included), so ``alive`` — the numbers whose lock is held — tells a dead
-owner from a live one without waiting for a lease to run out. SQLite lives on one machine: there
+owner from a live one without waiting for a lease to run out. A database restart drops every process's lock at once;
+a process that finds its own lock gone (and takes it again) therefore counts every owner as
+alive for ``REGRACE_SECONDS``, the time the others need to take theirs again — their rows are
+not taken over while their lock is merely missing. SQLite lives on one machine: there
 the number is the process id, and a process is alive while the operating system knows its id.
 """
 
@@ -14,6 +17,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import Engine, text
@@ -21,6 +25,8 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
+# longer than the others need to notice and take their lock again (their workers look every 2 s)
+REGRACE_SECONDS = 10.0
 NAMESPACE = 0x61677270  # "agrp": the first key of the two-key advisory locks of live processes
 _ALIVE = text(
     "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
@@ -35,6 +41,8 @@ class Presence:
         self.instance = instance
         self._connection: Connection | None = None
         self._lock = threading.Lock()
+        self._held_before = False
+        self._retaken_at: float | None = None  # when this process took its lock again
 
     @property
     def shared(self) -> bool:
@@ -53,17 +61,26 @@ class Presence:
                     return
                 except Exception:
                     self._drop()
+                    log.warning("presence: the database dropped this process's lock; taking it again")
             connection = self.engine.connect()
             connection.execute(text("SELECT pg_advisory_lock(:ns, :me)"), {"ns": NAMESPACE, "me": self.instance})
             connection.commit()
-            self._connection = connection
+            if self._held_before:  # lost, so the others' locks most likely too (a restart)
+                self._retaken_at = time.monotonic()
+                log.warning("presence: lock taken again; no other process's rows are taken over for %.0f s",
+                            REGRACE_SECONDS)
+            self._connection, self._held_before = connection, True
 
     def alive(self, candidates: Iterable[int] = ()) -> set[int]:
-        """The numbers of the processes alive now (this one included); on SQLite, among
-        ``candidates`` (the owners of leased rows)."""
+        """The numbers of the processes alive now (this one included). On SQLite, those among
+        ``candidates`` (the owners of leased rows) that run; on PostgreSQL, those holding their
+        lock — or all ``candidates`` for ``REGRACE_SECONDS`` after this process took its own lock
+        again."""
         if not self.shared:
             return {self.instance} | {pid for pid in candidates if _running(pid)}
         self.announce()
+        if self._retaken_at is not None and time.monotonic() - self._retaken_at < REGRACE_SECONDS:
+            return {self.instance, *candidates}  # the others may not have taken theirs again yet
         with self.engine.connect() as connection:
             alive = {int(n) for n in connection.execute(_ALIVE, {"ns": NAMESPACE}).scalars()}
         return alive | {self.instance}
