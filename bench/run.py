@@ -295,11 +295,13 @@ def _agribot_webhook(url: str, bodies: list[dict[str, Any]], concurrency: int, *
         server = _start([sys.executable, "-m", "bot.cli", "serve"],
                         {**env, "AGRIBOT_INBOX_CONCURRENCY": "16" if serve_handles else "0"}, port)
         others: list[subprocess.Popen] = []
+        logs: list[Path] = []
         try:
             for _ in range(workers):
                 fd, name = tempfile.mkstemp(prefix="agribot-bench-worker-", suffix=".log")
                 os.close(fd)
                 log = Path(name)
+                logs.append(log)
                 with open(log, "ab") as out:
                     others.append(subprocess.Popen(
                         [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
@@ -326,6 +328,8 @@ def _agribot_webhook(url: str, bodies: list[dict[str, Any]], concurrency: int, *
                 p.terminate()
             for p in [server, *others]:
                 p.wait()
+            for log in logs:
+                log.unlink(missing_ok=True)
     engine = create_engine(url)
     try:
         with engine.connect() as c:
@@ -440,6 +444,11 @@ def main() -> int:
         out = {**json.loads(path.read_text(encoding="utf-8")), **{k: v for k, v in out.items() if k != "date"}}
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(render(out))
+    broken = [key for key, r in out.get("webhook", {}).items() if isinstance(r, dict) and "acknowledged" in r
+              and (r["acknowledged_not_stored"] or r["answered"] < r["acknowledged"])]
+    if broken:  # a 200 is a promise: an acknowledged update lost or unanswered fails the run
+        print(f"FAILED: acknowledged updates not stored or not answered in {', '.join(broken)}")
+        return 1
     return 0
 
 

@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -199,8 +200,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
 
     @app.exception_handler(DatabaseDown)
-    async def _database_down(request: Request, exc: DatabaseDown) -> JSONResponse:
+    @app.exception_handler(OperationalError)  # a page's own query, the database away
+    @app.exception_handler(PoolTimeout)  # no connection came free in time
+    async def _database_down(request: Request, exc: Exception) -> Response:
         log.error("database unavailable on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/admin"):
+            page = error_page(request, 503)
+            page.headers["Retry-After"] = "30"
+            return page
         return JSONResponse({"detail": "Hệ thống tạm thời chưa lưu được dữ liệu, bác thử lại sau ít phút."},
                             status_code=503, headers={"Retry-After": "30"})
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import telemetry
@@ -39,6 +40,11 @@ from bot.storage.presence import Presence
 
 class DatabaseDown(Exception):
     """The database cannot be reached: edges answer 503 so platforms deliver again later."""
+
+
+# the database cannot be reached (OperationalError), or no connection came free in time (the
+# pool's TimeoutError): both are "try again later", never a 500
+DATABASE_AWAY = (OperationalError, PoolTimeout)
 
 
 log = logging.getLogger(__name__)
@@ -110,7 +116,7 @@ class Runtime:
         try:
             with unit_of_work(self.sessions) as session:
                 return self._step(session, message)
-        except OperationalError as exc:
+        except DATABASE_AWAY as exc:
             raise DatabaseDown(str(exc)) from exc
 
     def handle_once(self, message: IncomingMessage, delivery_id: str, *,
@@ -146,7 +152,7 @@ class Runtime:
             return replies, message_id
         except IntegrityError:  # the same delivery committed concurrently
             return None
-        except OperationalError as exc:
+        except DATABASE_AWAY as exc:
             raise DatabaseDown(str(exc)) from exc
 
     def set_user_active(self, channel: str, user_id: str, active: bool) -> None:

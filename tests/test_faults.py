@@ -13,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.settings import Settings
 from reporting.models import Report
@@ -31,10 +33,15 @@ def test_database_stops_and_comes_back(postgres_schema_url, fake) -> None:  # no
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     proxy.start()
     through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    cfg = tg_settings(Settings(database_url=through_proxy), api, **HOOK)
+    cfg = tg_settings(Settings(database_url=through_proxy, admin_password="dashboard-pass-123"), api, **HOOK)
     with agribot(cfg) as base:
         assert httpx.get(f"{base}/healthz").status_code == 200
+        official = httpx.Client(base_url=base, timeout=30)
+        assert official.post("/admin/login", data={"username": "admin", "password": "dashboard-pass-123"}
+                             ).status_code == 303
         proxy.stop()  # PostgreSQL "stopped"
+        page = official.get("/admin")  # a dashboard page's own query: try again later, not a 500
+        assert page.status_code == 503 and "Hệ thống tạm thời gián đoạn" in page.text and "thử lại" in page.text
         health = httpx.get(f"{base}/healthz", timeout=30)
         assert health.status_code == 503 and health.json()["database"] == "down"
         hook = httpx.post(f"{base}/telegram/webhook", json=tg.text_update(CHAT, "ủ rơm với urê"), headers=HEADERS,
@@ -49,6 +56,7 @@ def test_database_stops_and_comes_back(postgres_schema_url, fake) -> None:  # no
         assert retried.status_code == 200
         wait_for(lambda: tg.sent(CHAT))
         assert "Ủ RƠM VỚI URÊ" in texts(tg)[0]
+        official.close()
     proxy.stop()
 
 
@@ -238,3 +246,25 @@ def test_kill_9_during_a_zalo_token_refresh(tmp_path: Path, zalo_had_it: bool) -
     assert "Ủ RƠM VỚI URÊ" in texts[0] and len(texts) == len(set(texts))  # the answer, once
     tried = [r["refresh_token"] for r in zalo.refreshes]
     assert tried == (["refresh-1", "refresh-1"] if zalo_had_it else ["refresh-1"])
+
+
+@pytest.mark.parametrize("error", [OperationalError("INSERT INTO inbox", {}, ConnectionError("server closed")),
+                                   PoolTimeout("QueuePool limit of size 10 overflow 20 reached")],
+                         ids=["database away", "no connection free"])
+def test_a_webhook_that_cannot_store_its_update_answers_503_to_be_sent_again(tmp_path: Path, error) -> None:
+    """Neither the database away nor a pool with no connection free in time is a 500: the
+    platform gets 503 with Retry-After and delivers the update again."""
+    import asyncio
+
+    from bot.channels import inbound
+    from bot.runtime import create_runtime
+
+    def store() -> bool:
+        raise error
+
+    runtime = create_runtime(Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}"), load_content=False)
+    try:
+        answer = asyncio.run(inbound.acknowledge(runtime, store))
+    finally:
+        runtime.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"

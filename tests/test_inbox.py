@@ -145,13 +145,12 @@ def test_a_webhooks_update_is_committed_when_accepted_and_its_connection_goes_ba
     """``accept_now`` (the webhook's one statement, in autocommit) has committed when it returns
     — another connection reads the row at once —, refuses a second delivery, and the pooled
     connection it used is transactional again: a later rollback still undoes."""
-    from sqlalchemy import create_engine
-
     from bot.runtime import create_runtime
+    from bot.storage.db import make_engine
 
     create_runtime(Settings(database_url=database_url), load_content=False).close()  # migrated
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)  # one connection, reused
-    other = create_engine(database_url)
+    engine = make_engine(database_url)  # as the service's; used one call at a time: one connection, reused
+    other = make_engine(database_url)
     try:
         assert inbox.accept_now(engine, channel="telegram", update_id="900", user_id="a", body="{}", now=utcnow())
         with other.connect() as c:  # committed: visible outside, before anything else happens

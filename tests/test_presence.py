@@ -43,10 +43,18 @@ def test_after_the_database_dropped_every_lock_the_living_are_not_taken_for_dead
         _drop_locks(postgres_schema_url, first.instance, second.instance)  # a restart
         # the first process notices, takes its lock again and waits before judging the others
         assert second.instance in first.alive([second.instance])
-        # a process starting now knows no restart: a missing lock is a dead process, at once
+        # a process starting now, long after the database server started: a missing lock is a
+        # dead process, at once (a killed process's rows are taken over without waiting) …
         newcomer = Presence(engines[2])
         assert second.instance not in newcomer.alive([second.instance])
         newcomer.close()
+        # … but one starting just after the database server did waits for the others too
+        monkeypatch.setattr(presence, "database_uptime", lambda seconds: 0.5)
+        newcomer = Presence(engines[2])
+        assert second.instance in newcomer.alive([second.instance])
+        newcomer.close()
+        monkeypatch.undo()
+        monkeypatch.setattr(presence, "REGRACE_SECONDS", 1.5)
 
         second.announce()  # the second process takes its lock again within the grace
         time.sleep(1.6)
@@ -62,3 +70,30 @@ def test_after_the_database_dropped_every_lock_the_living_are_not_taken_for_dead
         second.close()
         for engine in engines:
             engine.dispose()
+
+
+def test_a_lock_still_held_by_a_lingering_former_connection_does_not_block_the_process(
+        postgres_schema_url: str) -> None:
+    """After a network cut the server may keep the old session, and its lock, for a while: taking
+    the lock again must not wait for it (the workers' housekeeping would hang), and is retried."""
+    engine = make_engine(postgres_schema_url)
+    me = Presence(engine)
+    lingering = engine.connect()
+    try:
+        lingering.execute(text("SELECT pg_advisory_lock(:ns, :me)"), {"ns": NAMESPACE, "me": me.instance})
+        lingering.commit()
+        started = time.monotonic()
+        assert me.instance in me.alive()  # returns at once; the lingering session holds it for us
+        assert time.monotonic() - started < 5
+        lingering.invalidate()  # the server ends the old session (its connection really closed)
+        me.announce()
+        with engine.connect() as c:
+            holder = c.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+                "AND classid = CAST(:ns AS oid) AND objid::bigint = :me AND pid <> pg_backend_pid()"),
+                {"ns": NAMESPACE, "me": me.instance}).scalar()
+        assert holder == 1  # this process holds it itself now
+    finally:
+        me.close()
+        lingering.close()
+        engine.dispose()

@@ -18,12 +18,11 @@ import logging
 from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Channel, pressed, recall_keys
 from bot.conversation.types import IncomingMessage
-from bot.runtime import Runtime, retry_while_database_down
+from bot.runtime import DATABASE_AWAY, Runtime, retry_while_database_down
 from bot.sending.worker import Dispatch, send_claimed
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ async def acknowledge(runtime: Runtime, store: Callable[[], bool]) -> JSONRespon
     platform delivers it again later)."""
     try:
         new = await asyncio.to_thread(store)
-    except OperationalError:
+    except DATABASE_AWAY:
         return unavailable()
     if new:
         runtime.inbox_arrived.set()

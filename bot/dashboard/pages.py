@@ -32,6 +32,8 @@ ERRORS = {  # status → (title, message) of the dashboard's error page
     404: ("Không tìm thấy trang", "Không có trang hoặc mục này. Hãy kiểm tra đường dẫn."),
     405: ("Thao tác không hợp lệ", "Trang này không nhận thao tác đó. Hãy quay lại và thử lại từ trang."),
     422: ("Dữ liệu không hợp lệ", "Dữ liệu gửi lên không đúng hoặc thiếu. Hãy quay lại, kiểm tra và gửi lại."),
+    503: ("Hệ thống tạm thời gián đoạn", "Chưa kết nối được cơ sở dữ liệu. Hãy thử lại sau ít phút; "
+          "dữ liệu đã lưu không bị mất."),
 }
 
 
