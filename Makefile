@@ -24,8 +24,9 @@ test: $(STAMP)  ## the whole test suite (SQLite always, PostgreSQL where reachab
 score: $(STAMP)  ## Q&A figures on the development questions
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/eval/score.py ../shared/eval/dev-questions.yaml
 
-eval: $(STAMP)  ## Q&A: 5-fold cross-validation on the cards' example questions (writes the fitted thresholds), then held-out questions
+eval: $(STAMP)  ## Q&A: 5-fold cross-validation on the cards' example questions (writes the fitted thresholds), then held-out questions and emergencies
 	$(BIN)/agribot content eval --write $(wildcard ../shared/eval/dev-questions.yaml) bench/holdout/questions.yaml bench/holdout/out-of-scope.yaml
+	$(BIN)/python -m bench.emergencies
 
 eval-compare: $(STAMP)  ## the shipped ranker against standard ones, cross-validated (README "Q&A"; a few minutes)
 	$(BIN)/python -m bench.compare_rankers $(wildcard ../shared/eval/dev-questions.yaml)

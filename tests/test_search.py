@@ -101,6 +101,43 @@ def test_seen_failures_stay_fixed(services, message: str, expected: str) -> None
         assert result.intent == expected and result.answer is None, result
 
 
+# a person in danger now gets 115/114 at once; an animal's trouble, a question asked ahead or a
+# past story does not (the rules' «unless» binds the classifier too); ambiguous unaccented words
+# («bo toi»: bố or bò) and animals that hurt people («con chó dại cắn…») never hide an emergency
+EMERGENCY_OR_NOT = [
+    ("tía bị trâu húc vô bụng chảy máu quá trời", "emergency"),  # was «vet»: an animal, but a person hurt
+    ("vợ tôi bị bò đá trúng bụng, đau bụng ra máu", "emergency"),
+    ("con toi uong nham thuoc diet co", "emergency"),
+    ("thằng nhỏ nuốt phải cục pin", "emergency"),
+    ("tôi bị rắn lục cắn, tay sưng to", "emergency"),  # the writer themself
+    ("ông nhà tôi kêu đau ngực, vã mồ hôi", "emergency"),
+    ("người ta bị giật điện ở ao tôm", "emergency"),
+    ("con chó dại cắn con tôi chảy máu", "emergency"),
+    ("con trâu húc bố tôi ngã xuống ruộng", "emergency"),
+    ("xuống cứu cả hai người đều ngất", "emergency"),  # «cuu ca» is not «cứu cá»
+    ("cuu voi bo toi nga xuong ham biogas ko thay tho nua", "emergency"),  # «bo toi»: maybe bố tôi
+    ("con trâu bị rắn cắn vào mõm sưng to rồi", "vet"),
+    ("heo con bị điện giật ở chuồng, nằm co giật", "vet"),
+    ("heo nhà em bị khó thở, nằm một chỗ", "vet"),
+    ("cách phòng ngạt khí khi thau hầm", "biogas/khi-doc-xuong-ham"),
+    ("nếu lỡ có người bị ngạt khí trong hầm thì sơ cứu thế nào", "biogas/khi-doc-xuong-ham"),
+    ("năm ngoái hàng xóm bị ngạt khi thau hầm, giờ tôi muốn thau thì làm sao cho an toàn", "not emergency"),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), EMERGENCY_OR_NOT)
+def test_a_person_in_danger_now_and_nothing_else_is_an_emergency(services, message: str, expected: str) -> None:
+    result = services.index.search(message)
+    if expected == "not emergency":
+        assert result.intent != "emergency", result
+    elif "/" in expected:
+        assert result.intent is None and (result.answer == expected or expected in result.offered), result
+    else:
+        assert result.intent == expected and result.answer is None, result
+    if expected == "emergency":  # the digester safety card offered with the 115/114 answer
+        assert result.offered == ["biogas/khi-doc-xuong-ham"]
+
+
 def test_regional_words_rank_like_standard_ones(services) -> None:
     heo = services.index.search("làm đệm lót cho heo thịt").candidates[0].card_id
     lon = services.index.search("làm đệm lót cho lợn thịt").candidates[0].card_id
