@@ -116,9 +116,13 @@ EMERGENCY_OR_NOT = [
     ("con trâu húc bố tôi ngã xuống ruộng", "emergency"),
     ("xuống cứu cả hai người đều ngất", "emergency"),  # «cuu ca» is not «cứu cá»
     ("cuu voi bo toi nga xuong ham biogas ko thay tho nua", "emergency"),  # «bo toi»: maybe bố tôi
+    ("ca nha bi ngo doc nam, non mua het", "emergency"),  # «ca nha»: cả nhà, the whole family
+    ("thằng bé ngã xuống ao cá chìm mất rồi", "emergency"),
     ("con trâu bị rắn cắn vào mõm sưng to rồi", "vet"),
     ("heo con bị điện giật ở chuồng, nằm co giật", "vet"),
     ("heo nhà em bị khó thở, nằm một chỗ", "vet"),
+    ("cá nhà em bị ngạt nổi đầu hết", "thuy-san/ca-noi-dau"),  # fish short of oxygen: the pond card
+    ("ao cá nhà tôi bị ngạt khí sáng nay", "thuy-san/ca-noi-dau"),
     ("cách phòng ngạt khí khi thau hầm", "biogas/khi-doc-xuong-ham"),
     ("nếu lỡ có người bị ngạt khí trong hầm thì sơ cứu thế nào", "biogas/khi-doc-xuong-ham"),
     ("năm ngoái hàng xóm bị ngạt khi thau hầm, giờ tôi muốn thau thì làm sao cho an toàn", "not emergency"),
