@@ -125,17 +125,10 @@ class IntentMatcher:
 
     def match(self, text: str) -> Intent | None:
         """The first intent (in file order) the message matches."""
-        return self.read(text)[0]
-
-    def read(self, text: str) -> tuple[Intent | None, set[str]]:
-        """The first intent the message matches, and the intents its ``unless`` phrases rule out
-        (an animal's trouble is not a person's emergency, nor is a question asked ahead or a past
-        story: the search keeps the classifier from recognising an emergency so ruled out)."""
         spans = self._spans(self._read(text))
         if not spans:
-            return None, set()
-        vetoed = {intent.id for intent in self.intents if any(spans.get(p) for p in intent.unless)}
-        return next((intent for intent in self.intents if intent.matches(spans)), None), vetoed
+            return None
+        return next((intent for intent in self.intents if intent.matches(spans)), None)
 
 
 def phrases(specs: Sequence[IntentSpec]) -> list[str]:

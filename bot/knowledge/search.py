@@ -109,16 +109,12 @@ class SearchIndex:
     def search_many(self, questions: Sequence[str]) -> list[SearchResult]:
         results: list[SearchResult | None] = [None] * len(questions)
         to_rank: list[int] = []
-        vetoed: dict[int, set[str]] = {}
         for n, q in enumerate(questions):
             if not self.ranker.analyzer.words(q):  # nothing but spaces, signs or emoji
                 results[n] = SearchResult(q, [], None)
-                continue
-            if self.smalltalk.match(q) is not None:
+            elif self.smalltalk.match(q) is not None:
                 results[n] = SearchResult(q, [], None, intent=SMALLTALK)
-                continue
-            intent, vetoed[n] = self.intents.read(q)
-            if intent is not None:
+            elif (intent := self.intents.match(q)) is not None:
                 offered = [c for c in intent.offer if c in self.library.cards]
                 results[n] = SearchResult(q, [], None, offered, intent=intent.id)
             else:
@@ -127,10 +123,6 @@ class SearchIndex:
             scores, winners = self.ranker.rank([questions[n] for n in to_rank])
             for row, winner, n in zip(scores, winners, to_rank, strict=True):
                 recognised = winner[1:] if winner else None
-                if recognised == EMERGENCY and EMERGENCY in vetoed.get(n, ()):
-                    # an animal's trouble, a question asked ahead, a past story: not for the
-                    # classifier either (the other intents' «unless» only keep their rules off cards)
-                    recognised = None
                 if recognised and recognised != NONE:  # the classifier recognised an intent the rules missed
                     offered = self._intent_offer.get(recognised, []) if recognised == EMERGENCY else []
                     results[n] = SearchResult(questions[n], [], None, offered, intent=recognised)
