@@ -1,8 +1,8 @@
 """The inbox: every platform update is a row, written before the platform gets its 200.
 
 A webhook stores the raw update with ``accept_now`` in the request (the Telegram poller a batch
-with ``accept``): one insert, refused by the unique key (channel, update id) when the platform delivers it again, so
-a duplicate changes nothing. Workers (``bot.receiving.worker``) ``claim`` rows and handle them:
+with ``accept``): one insert, refused by the unique key (channel, update id) when the platform
+delivers it again, so a duplicate changes nothing. Workers (``bot.receiving.worker``) ``claim`` rows and handle them:
 pending → working (leased by the claiming process, ``owner``) → done; failed after
 ``MAX_ATTEMPTS``. A user's updates are handled one after another in the order received, different
 users in parallel: a row is claimed only when no older row of its user is pending or working. On

@@ -4,11 +4,12 @@ Every process has a random ``instance`` number and writes it as the ``owner`` of
 leases (inbox updates, replies being sent). On PostgreSQL the process holds an advisory lock
 keyed by that number on a connection of its own; PostgreSQL drops the lock the moment the
 process dies (kill -9 included), so ``alive`` — the numbers whose lock is held — tells a dead
-owner from a live one without waiting for a lease to run out. A database restart drops every process's lock at once;
-for ``REGRACE_SECONDS`` after the database server started, and after a process found its own
-lock gone and took it again, every owner counts as alive — the time the others need to take
-theirs again —, so their rows are not taken over while their lock is merely missing. SQLite lives on one machine: there
-the number is the process id, and a process is alive while the operating system knows its id.
+owner from a live one without waiting for a lease to run out. A database restart drops every
+process's lock at once: for ``REGRACE_SECONDS`` after the database server started, and after a
+process found its own lock gone and took it again, every owner counts as alive — the time the
+others need to take theirs again —, so their rows are not taken over while their lock is merely
+missing. SQLite lives on one machine: there the number is the process id, and a process is
+alive while the operating system knows its id.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Presence:
             return {self.instance, *candidates}
         with self.engine.connect() as connection:
             holders, uptime = connection.execute(_ALIVE, {"ns": NAMESPACE}).one()
-        if database_uptime(uptime) < REGRACE_SECONDS:
+        if uptime < REGRACE_SECONDS:
             return {self.instance, *candidates}
         return {int(n) for n in holders} | {self.instance}
 
@@ -106,11 +107,6 @@ class Presence:
         with self._lock:
             self._drop()
             self._held_before, self._retaken_at = False, None
-
-
-def database_uptime(seconds: float) -> float:
-    """How long the database server has run (a separate function, so a test can pretend it just started)."""
-    return seconds
 
 
 def _running(pid: int) -> bool:
